@@ -1,0 +1,399 @@
+package events
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ctrun/ctrun/events/connector"
+	"github.com/ctrun/ctrun/terms"
+)
+
+// Member is one process of a contract, as the holder knows it.
+type Member struct {
+	Pid   int // host pid (thread-group id)
+	NSPid int // pid inside the contract
+	Pgid  int // host process group
+	Comm  string
+	// Parent is the host pid of the parent it was forked by.
+	Parent int
+	// Start is when it joined (CLOCK_MONOTONIC ns, the connector's clock).
+	Start uint64
+	// threads are its live threads other than the leader; leaderGone
+	// means the leader exited while some of them ran on.
+	threads    map[int]bool
+	leaderGone bool
+}
+
+// Traced is what a signal tracer (events/sigtrace, root only) saw of the
+// generation of a signal.
+type Traced struct {
+	Kernel     bool
+	Code       int32
+	SenderTgid int
+	InContract bool
+	When       uint64 // CLOCK_MONOTONIC ns
+}
+
+// Tracer looks up how the last signal sig to process tgid was generated.
+type Tracer interface {
+	Lookup(tgid, sig int) (Traced, bool)
+}
+
+// Observer follows one contract: who its members are, and which events
+// each fork and death is. It is fed by the holder's loop and is not safe
+// for concurrent use.
+type Observer struct {
+	Contract int
+	// CommandName names the command's process before it has executed.
+	CommandName string
+	init     int
+	holder   int
+	members  map[int]*Member
+	tracer   Tracer
+	sent     sentLog
+	// forwarded records when the holder last had the init send each
+	// signal (a user's stop).
+	forwarded map[unix.Signal]uint64
+	// killing: the holder is killing members; their deaths are its doing.
+	killing bool
+	// what reads /proc (a test may point it elsewhere)
+	proc string
+	// counters read at each death that needs them
+	oomKills  int64
+	hwCorrupt int64
+	cgroupMem string
+	emptied   bool
+	seq       *int64
+	// command is the host pid of the command's own process (the init's
+	// first child).
+	command int
+	// killedGroups are process groups the holder killed (pgrponly).
+	killedGroups map[int]bool
+}
+
+// NewObserver follows contract id, whose init has host pid init. tracer is
+// nil when unprivileged (the init's Sent records stand in). seq numbers
+// events across the holder's contracts.
+func NewObserver(id, init int, tracer Tracer, memCgroup string, seq *int64) *Observer {
+	o := &Observer{
+		Contract:  id,
+		init:      init,
+		holder:    os.Getpid(),
+		members:   map[int]*Member{},
+		tracer:    tracer,
+		sent:      newSentLog(),
+		forwarded: map[unix.Signal]uint64{},
+		proc:      "/proc",
+		cgroupMem: memCgroup,
+		seq:       seq,
+	}
+	o.oomKills = o.readOOMKills()
+	o.hwCorrupt = readMeminfo(o.proc, "HardwareCorrupted:")
+	return o
+}
+
+// Members is the number of live members.
+func (o *Observer) Members() int { return len(o.members) }
+
+// Pids lists the host pids of the live members.
+func (o *Observer) Pids() []int {
+	out := make([]int, 0, len(o.members))
+	for pid := range o.members {
+		out = append(out, pid)
+	}
+	return out
+}
+
+// Member returns what is known of member pid.
+func (o *Observer) Member(pid int) (*Member, bool) {
+	m, ok := o.members[pid]
+	return m, ok
+}
+
+// Killing tells the observer that the holder is killing members now.
+func (o *Observer) Killing() { o.killing = true }
+
+// KillingGroup tells the observer that the holder is killing the members
+// of process group pgid (host pgid).
+func (o *Observer) KillingGroup(pgid int) {
+	if o.killedGroups == nil {
+		o.killedGroups = map[int]bool{}
+	}
+	o.killedGroups[pgid] = true
+}
+
+// IsCommand says whether pid is the command's own process.
+func (o *Observer) IsCommand(pid int) bool { return pid != 0 && pid == o.command }
+
+// Forwarded tells the observer that the holder had sig sent to members.
+func (o *Observer) Forwarded(sig unix.Signal) { o.forwarded[sig] = monotonic() }
+
+// Sent records that a member sent sig to the members with the given
+// namespace pids (all of them when all is set).
+func (o *Observer) Sent(sig unix.Signal, sender int, targets []int32, all bool, code int32, hasCode bool) {
+	o.sent.add(sentRecord{sig: sig, sender: sender, code: code, hasCode: hasCode, when: monotonic()}, targets, all)
+}
+
+// Proc takes one process event and returns the contract events it makes.
+func (o *Observer) Proc(ev connector.Event) []Event {
+	switch ev.What {
+	case connector.Fork:
+		return o.fork(ev)
+	case connector.Exec:
+		if m, ok := o.members[ev.Tgid]; ok {
+			// An exec ends every other thread; the execing one now
+			// has the leader's pid.
+			m.threads = nil
+			m.leaderGone = false
+			o.refresh(m)
+		}
+	case connector.Exit:
+		return o.exit(ev)
+	}
+	return nil
+}
+
+func (o *Observer) fork(ev connector.Event) []Event {
+	if ev.Pid != ev.Tgid {
+		// A new thread of a member.
+		if m, ok := o.members[ev.Tgid]; ok {
+			if m.threads == nil {
+				m.threads = map[int]bool{}
+			}
+			m.threads[ev.Pid] = true
+		}
+		return nil
+	}
+	if ev.ParentTgid != o.init {
+		if _, ok := o.members[ev.ParentTgid]; !ok {
+			return nil
+		}
+	}
+	m := &Member{Pid: ev.Tgid, Parent: ev.ParentTgid, Start: ev.Timestamp}
+	o.members[m.Pid] = m
+	if o.command == 0 && ev.ParentTgid == o.init {
+		o.command = m.Pid
+	}
+	o.emptied = false
+	o.refresh(m)
+	if m.Pid == o.command && o.CommandName != "" {
+		// Forked by the init and not yet executed: it is the command.
+		m.Comm = o.CommandName
+	}
+	return []Event{o.event(terms.Fork, m)}
+}
+
+// refresh reads the member's name, namespace pid and process group.
+func (o *Observer) refresh(m *Member) {
+	b, err := os.ReadFile(o.proc + "/" + strconv.Itoa(m.Pid) + "/status")
+	if err != nil {
+		return
+	}
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		switch {
+		case bytes.HasPrefix(line, []byte("Name:")):
+			m.Comm = string(bytes.TrimSpace(line[5:]))
+		case bytes.HasPrefix(line, []byte("NSpid:")):
+			f := bytes.Fields(line[6:])
+			// host pid, then one pid per nested namespace: the contract's
+			// is the one below the holder's own, the second field here.
+			if len(f) >= 2 {
+				m.NSPid, _ = strconv.Atoi(string(f[1]))
+			}
+		case bytes.HasPrefix(line, []byte("NSpgid:")):
+			if f := bytes.Fields(line[7:]); len(f) >= 1 {
+				m.Pgid, _ = strconv.Atoi(string(f[0]))
+			}
+		}
+	}
+}
+
+func (o *Observer) exit(ev connector.Event) []Event {
+	if ev.Tgid == o.init && ev.Pid == ev.Tgid {
+		// The init is gone: whatever was left went with it.
+		return o.initGone()
+	}
+	m, ok := o.members[ev.Tgid]
+	if !ok {
+		return nil
+	}
+	if ev.Pid != ev.Tgid {
+		delete(m.threads, ev.Pid)
+		if !m.leaderGone || len(m.threads) > 0 {
+			return nil
+		}
+	} else if len(m.threads) > 0 {
+		m.leaderGone = true
+		return nil
+	}
+	return o.end(m, unix.WaitStatus(ev.ExitCode))
+}
+
+// end reports a member's death and, if it was the last, the contract's
+// emptiness.
+func (o *Observer) end(m *Member, status unix.WaitStatus) []Event {
+	delete(o.members, m.Pid)
+	d := Death{Status: status}
+	if status.Signaled() {
+		d.Sender, d.Code, d.HasCode = o.sender(m, status.Signal())
+		if status.Signal() == unix.SIGBUS && !d.HasCode {
+			now := readMeminfo(o.proc, "HardwareCorrupted:")
+			d.HWCorrupted = now > o.hwCorrupt
+			o.hwCorrupt = now
+		}
+	}
+	o.sent.forget(m.NSPid)
+	var out []Event
+	for _, k := range Classify(d) {
+		e := o.event(k, m)
+		e.Status = status
+		if status.Signaled() {
+			e.Sig = status.Signal()
+			e.Code = d.Code
+			e.Sender = d.Sender
+		}
+		out = append(out, e)
+	}
+	if len(o.members) == 0 && !o.emptied {
+		o.emptied = true
+		out = append(out, o.event(terms.Empty, nil))
+	}
+	return out
+}
+
+func (o *Observer) initGone() []Event {
+	var out []Event
+	for _, m := range o.members {
+		// Lost events: the member died with the contract, killed by the
+		// kernel when its init went.
+		out = append(out, o.end(m, unix.WaitStatus(unix.SIGKILL))...)
+	}
+	if !o.emptied {
+		o.emptied = true
+		out = append(out, o.event(terms.Empty, nil))
+	}
+	return out
+}
+
+func (o *Observer) event(k terms.Event, m *Member) Event {
+	*o.seq++
+	e := Event{Kind: k, Seq: *o.seq, Contract: o.Contract, Time: time.Now()}
+	if m != nil {
+		e.Pid, e.NSPid, e.Pgid, e.Comm, e.Parent = m.Pid, m.NSPid, m.Pgid, m.Comm, m.Parent
+	}
+	return e
+}
+
+// sender works out who sent the signal that killed m.
+func (o *Observer) sender(m *Member, sig unix.Signal) (Sender, int32, bool) {
+	if o.killing || (sig == unix.SIGKILL && o.killedGroups[m.Pgid]) {
+		return Sender{Kind: SenderHolder}, 0, false
+	}
+	if o.tracer != nil {
+		if t, ok := o.tracer.Lookup(m.Pid, int(sig)); ok && t.When >= m.Start {
+			switch {
+			case t.Kernel:
+				if sig == unix.SIGKILL && o.oomKilled() {
+					return Sender{Kind: SenderOOM}, t.Code, true
+				}
+				return Sender{Kind: SenderKernel}, t.Code, true
+			case t.SenderTgid == o.holder:
+				return Sender{Kind: SenderHolder}, t.Code, true
+			case t.InContract || t.SenderTgid == o.init:
+				return Sender{Kind: SenderMember, Pid: t.SenderTgid}, t.Code, true
+			}
+			if _, member := o.members[t.SenderTgid]; member {
+				return Sender{Kind: SenderMember, Pid: t.SenderTgid}, t.Code, true
+			}
+			return Sender{Kind: SenderOutside, Pid: t.SenderTgid, Comm: comm(o.proc, t.SenderTgid)}, t.Code, true
+		}
+	}
+	if at, ok := o.forwarded[sig]; ok && at >= m.Start {
+		return Sender{Kind: SenderHolder}, 0, false
+	}
+	if o.tracer != nil {
+		return Sender{Kind: SenderUnknown}, 0, false
+	}
+	if r, ok := o.sent.match(m.NSPid, sig, m.Start); ok {
+		return Sender{Kind: SenderMember, Pid: r.sender}, r.code, r.hasCode
+	}
+	if sig == unix.SIGKILL && o.oomKilled() {
+		return Sender{Kind: SenderOOM}, 0, false
+	}
+	if kernelSignals[sig] {
+		return Sender{Kind: SenderKernel, Note: "no member sent it"}, 0, false
+	}
+	return Sender{Kind: SenderInferred}, 0, false
+}
+
+// oomKilled says whether the OOM killer struck since the last look: in the
+// contract's memory cgroup when it has one, else anywhere on the machine.
+func (o *Observer) oomKilled() bool {
+	now := o.readOOMKills()
+	hit := now > o.oomKills
+	o.oomKills = now
+	return hit
+}
+
+func (o *Observer) readOOMKills() int64 {
+	if o.cgroupMem != "" {
+		if b, err := os.ReadFile(o.cgroupMem + "/memory.oom_control"); err == nil {
+			if v, ok := field(b, "oom_kill "); ok {
+				return v
+			}
+		}
+	}
+	b, _ := os.ReadFile(o.proc + "/vmstat")
+	v, _ := field(b, "oom_kill ")
+	return v
+}
+
+func readMeminfo(proc, key string) int64 {
+	b, _ := os.ReadFile(proc + "/meminfo")
+	v, _ := field(b, key)
+	return v
+}
+
+// field finds "key value" at the start of a line and returns value.
+func field(b []byte, key string) (int64, bool) {
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if bytes.HasPrefix(line, []byte(key)) {
+			f := bytes.Fields(line[len(key):])
+			if len(f) > 0 {
+				v, err := strconv.ParseInt(string(f[0]), 10, 64)
+				return v, err == nil
+			}
+		}
+	}
+	return 0, false
+}
+
+func comm(proc string, pid int) string {
+	b, err := os.ReadFile(proc + "/" + strconv.Itoa(pid) + "/comm")
+	if err != nil {
+		return ""
+	}
+	return string(bytes.TrimSpace(b))
+}
+
+func monotonic() uint64 {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return uint64(ts.Nano())
+}

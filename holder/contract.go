@@ -1,0 +1,369 @@
+package holder
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ctrun/ctrun/events"
+	"github.com/ctrun/ctrun/events/connector"
+	"github.com/ctrun/ctrun/registry"
+	"github.com/ctrun/ctrun/runtime"
+	"github.com/ctrun/ctrun/runtime/cinit"
+	"github.com/ctrun/ctrun/terms"
+)
+
+// contract is one run of the command: one contract, from creation to the
+// end the terms ask for.
+type contract struct {
+	h    *holder
+	run  int
+	inst *runtime.Instance
+	obs  *events.Observer
+	res  result
+	// stopping: the user asked ctrun to stop; nothing is fatal any more.
+	stopping bool
+	started  bool
+	killed   bool
+	initGone bool
+	buf      []byte
+}
+
+// runContract makes a new contract for the command and holds it until it
+// ends (or, for lifetimes child and none, until ctrun may return).
+func (h *holder) runContract(run int) result {
+	c := &contract{h: h, run: run, res: result{exit: -1}, buf: make([]byte, 64<<10)}
+	begin := time.Now()
+	if err := c.create(); err != nil {
+		h.rep.errorf("%v", err)
+		return result{exit: ExitInternal}
+	}
+	c.hold()
+	c.res.ranFor = time.Since(begin)
+	if c.res.abandons {
+		// The contract goes on without us; its init cleans up after it.
+		c.inst.Abandon()
+		return c.res
+	}
+	c.finish()
+	return c.res
+}
+
+func (c *contract) create() error {
+	h := c.h
+	j := h.job
+	opts := runtime.Options{
+		Name:     strconv.Itoa(os.Getpid()) + "-" + strconv.Itoa(c.run),
+		Path:     j.Path,
+		Argv:     j.Argv,
+		Env:      j.Env,
+		Dir:      j.Dir,
+		Stdio:    j.Stdio,
+		Extra:    j.Extra,
+		NoOrphan: j.Terms.Options.NoOrphan,
+		Notify:   !h.tracer.ready(),
+		SigIgn:   j.SigIgn,
+		SigBlk:   j.SigBlk,
+		Cgroup:   os.Geteuid() == 0,
+		Host:     h.host,
+	}
+	var slave *os.File
+	if h.tty != nil {
+		var err error
+		if slave, err = h.tty.Session(); err != nil {
+			return err
+		}
+		defer slave.Close()
+		for i, f := range opts.Stdio {
+			if h.tty.IsTerminal(f) {
+				opts.Stdio[i] = slave
+			}
+		}
+		opts.TTY = opts.Stdio[0] == slave
+	}
+	// The record's name is the contract id, known once the init runs; the
+	// init is told where it is so it can remove it if orphaned.
+	inst, err := runtime.Create(h.ctx, opts)
+	if err != nil {
+		return fmt.Errorf("create contract: %w", err)
+	}
+	c.inst = inst
+	id := inst.InitPid()
+	c.res.id = id
+	inst.SetRecord(h.reg.Path(id))
+	rec := c.record(id)
+	if err := h.reg.Write(rec); err != nil {
+		c.abort()
+		return err
+	}
+	if h.tracer.ready() {
+		if dev, ino, err := inst.PidNamespace(); err == nil {
+			h.tracer.setNamespace(dev, ino)
+		}
+	}
+	c.obs = events.NewObserver(id, id, h.tracer.lookup(), inst.CgroupPaths()["memory"], &h.seq)
+	c.obs.CommandName = filepath.Base(h.job.Path)
+	if err := inst.Go(id); err != nil {
+		c.abort()
+		return err
+	}
+	return nil
+}
+
+// abort ends a contract whose command never started.
+func (c *contract) abort() {
+	c.inst.Kill()
+	c.inst.Wait()
+	c.inst.Destroy()
+	c.h.reg.Remove(c.res.id)
+}
+
+func (c *contract) record(id int) *registry.Record {
+	t := c.h.job.Terms
+	return &registry.Record{
+		ID:     id,
+		Holder: registry.Self(),
+		Init:   registry.ProcessOf(id),
+		Terms: registry.Terms{
+			Informative: t.Informative.Names(),
+			Fatal:       t.Fatal.Names(),
+			Lifetime:    t.Lifetime.String(),
+			Options:     t.Options.Names(),
+			Restart:     t.Restart,
+			Restarts:    t.Restarts,
+			Transfer:    t.Transfer,
+		},
+		FMRI:    t.FMRI,
+		Aux:     t.Aux,
+		UID:     os.Getuid(),
+		Argv:    c.h.job.CreatorArgv,
+		Started: registry.Now(),
+		Run:     c.run,
+		Cgroups: c.inst.CgroupPaths(),
+	}
+}
+
+// hold follows the contract until it is over or ctrun may return.
+func (c *contract) hold() {
+	h := c.h
+	ctl := c.inst.ControlFD()
+	fds := []unix.PollFd{
+		{Fd: int32(ctl), Events: unix.POLLIN},
+		{Fd: int32(h.conn.Fd()), Events: unix.POLLIN},
+		{Fd: int32(h.signals.fd()), Events: unix.POLLIN},
+	}
+	for {
+		for i := range fds {
+			fds[i].Revents = 0
+		}
+		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
+			h.rep.errorf("wait for contract events: %v", err)
+			c.inst.Kill()
+			c.finishControl()
+			return
+		}
+		// The init's messages first: a member's report of a signal it
+		// sent must be seen before the death it causes.
+		if done := c.drainControl(); done {
+			return
+		}
+		if c.res.abandons {
+			return
+		}
+		if fds[1].Revents != 0 {
+			c.drainEvents()
+			if c.res.abandons {
+				return
+			}
+		}
+		if fds[2].Revents != 0 {
+			c.handleSignals(h.signals.pending())
+		}
+	}
+}
+
+// drainControl reads every waiting message of the init. It returns true
+// once the init is gone (the contract is over).
+func (c *contract) drainControl() bool {
+	for !c.initGone {
+		m, err := c.inst.Recv(false, c.buf)
+		if err == unix.EAGAIN {
+			return false
+		}
+		if err != nil {
+			if !errors.Is(err, runtime.ErrInitGone) {
+				c.h.rep.errorf("contract %d: %v", c.res.id, err)
+			}
+			c.finishControl()
+			return true
+		}
+		c.message(m)
+		if c.res.abandons {
+			return false
+		}
+	}
+	return true
+}
+
+// finishControl: the init has exited. Reap it, then read the rest of the
+// process events: every member's exit was reported before the init's, and
+// the init's is in the socket once it is reaped.
+func (c *contract) finishControl() {
+	c.initGone = true
+	c.inst.Wait()
+	c.drainEvents()
+}
+
+func (c *contract) drainEvents() {
+	for {
+		ev, err := c.h.conn.Read()
+		if err == unix.EAGAIN {
+			return
+		}
+		if errors.Is(err, connector.ErrOverrun) {
+			c.h.rep.actionf(c.res.id, "some process events were lost (the machine is very busy); the contract is still followed")
+			continue
+		}
+		if err != nil {
+			c.h.rep.errorf("process events: %v", err)
+			return
+		}
+		if ev.What == connector.Exit && ev.Pid == ev.Tgid && !c.initGone {
+			// Any record of the signal that killed it is in the control
+			// socket already: read it first.
+			c.drainControl()
+		}
+		for _, e := range c.obs.Proc(ev) {
+			c.event(e)
+		}
+		if c.res.abandons {
+			return
+		}
+	}
+}
+
+func (c *contract) message(m cinit.Message) {
+	id := c.res.id
+	switch m.Type {
+	case cinit.MsgStarted:
+		c.started = true
+		c.h.rep.detailf(id, "command started: pid %d in the contract", m.A)
+		if c.h.job.Terms.Lifetime == terms.LifeNone {
+			c.res.exit = 0
+			c.res.abandons = true
+		}
+	case cinit.MsgExecFail:
+		c.res.exit = c.execFailure(unix.Errno(m.A), int(m.B))
+	case cinit.MsgCmdExit:
+		c.res.cmd, c.res.haveCmd = unix.WaitStatus(m.A), true
+		if c.h.job.Terms.Lifetime == terms.LifeChild {
+			c.res.abandons = true
+		}
+	case cinit.MsgSent:
+		c.obs.Sent(unix.Signal(m.A), int(m.D), m.Data, m.C&cinit.SentAll != 0, m.B, m.C&cinit.SentHasCode != 0)
+	case cinit.MsgNotifyOff:
+		c.h.rep.detailf(id, "signals sent by members cannot be observed (%v): a member's signal to a member may be reported as a signal from outside", unix.Errno(m.A))
+	}
+}
+
+// execFailure reports why the command could not run and returns ctrun's
+// exit status for it.
+func (c *contract) execFailure(errno unix.Errno, stage int) int {
+	name := c.h.job.Argv[0]
+	switch stage {
+	case cinit.StageExec:
+		c.h.rep.errorf("%s: %v", name, errno)
+		if errno == unix.ENOENT {
+			return ExitNotFound
+		}
+		return ExitNotExec
+	case cinit.StageChdir:
+		c.h.rep.errorf("cannot enter the working directory %s: %v", c.h.job.Dir, errno)
+	default:
+		c.h.rep.errorf("cannot set up the command's process: %v", errno)
+	}
+	return ExitInternal
+}
+
+// event reports a contract event and acts on it if it is fatal.
+func (c *contract) event(e events.Event) {
+	t := c.h.job.Terms
+	watched := t.Informative.Has(e.Kind) || t.Fatal.Has(e.Kind) || (e.Kind == terms.Empty && t.Lifetime == terms.LifeContract)
+	fatal := t.Fatal.Has(e.Kind) && !c.stopping
+	if watched || fatal {
+		c.h.rep.event(e, fatal)
+	}
+	if e.Kind == terms.Exit && e.Pid > 0 && !c.res.haveCmd && c.obs.IsCommand(e.Pid) {
+		// The init could not report it (it was killed with the contract).
+		c.res.cmd, c.res.haveCmd = e.Status, true
+	}
+	if !fatal || (c.killed && !t.Options.PgrpOnly) {
+		return
+	}
+	c.res.fatal = true
+	if t.Options.PgrpOnly {
+		c.killGroup(e)
+		return
+	}
+	c.killed = true
+	c.h.rep.actionf(c.res.id, "fatal %s event: killing every member", e.Kind)
+	c.obs.Killing()
+	if err := c.inst.Kill(); err != nil {
+		c.h.rep.errorf("%v", err)
+	}
+}
+
+// killGroup kills the process group of the member that caused a fatal
+// event (pgrponly).
+func (c *contract) killGroup(e events.Event) {
+	pgid := e.Pgid
+	if pgid <= 1 || pgid == c.res.id {
+		c.h.rep.actionf(c.res.id, "fatal %s event: process group of pid %d unknown, nothing killed", e.Kind, e.Pid)
+		return
+	}
+	c.h.rep.actionf(c.res.id, "fatal %s event: killing process group %d", e.Kind, pgid)
+	c.obs.KillingGroup(pgid)
+	if err := unix.Kill(-pgid, unix.SIGKILL); err != nil && err != unix.ESRCH {
+		c.h.rep.errorf("kill process group %d: %v", pgid, err)
+	}
+}
+
+func (c *contract) handleSignals(sigs []unix.Signal) {
+	for _, sig := range sigs {
+		if sig == unix.SIGWINCH {
+			if c.h.tty != nil {
+				c.h.tty.Resize()
+			}
+			continue
+		}
+		c.stop(sig)
+	}
+}
+
+// stop passes a stop signal on to the command (or, once it is gone, to
+// every member). A contract that ends this way is never restarted.
+func (c *contract) stop(sig unix.Signal) {
+	c.stopping = true
+	c.res.stopped = true
+	c.h.rep.actionf(c.res.id, "passing %s on to the command: the contract will not be restarted", events.SignalName(sig))
+	c.obs.Forwarded(sig)
+	if err := c.inst.Signal(sig, cinit.ScopeCommand, 0); err != nil {
+		c.h.rep.detailf(c.res.id, "%v", err)
+	}
+}
+
+// finish removes what the contract left: it is over.
+func (c *contract) finish() {
+	c.inst.Wait()
+	c.inst.Destroy()
+	if c.h.tty != nil {
+		c.h.tty.EndSession()
+	}
+	c.h.reg.Remove(c.res.id)
+}
+

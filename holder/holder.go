@@ -1,0 +1,284 @@
+// Package holder is ctrun's main job: it holds a contract — creates it,
+// follows its events, acts on fatal ones, passes on the user's stop
+// signals — and, when the terms say so, starts the command again in a new
+// contract after a failure.
+//
+// The flow, one run at a time: runtime makes the contract instance (PID 1
+// is our init, the command its child), events turns what the kernel
+// reports into contract events, the holder reacts to them, and restart
+// decides what follows a failure.
+package holder
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ctrun/ctrun/events"
+	"github.com/ctrun/ctrun/events/connector"
+	"github.com/ctrun/ctrun/registry"
+	"github.com/ctrun/ctrun/restart"
+	"github.com/ctrun/ctrun/runtime"
+	"github.com/ctrun/ctrun/spec"
+	"github.com/ctrun/ctrun/terminal"
+	"github.com/ctrun/ctrun/terms"
+)
+
+// Exit statuses of ctrun (semantics page, section 2).
+const (
+	ExitSignaled    = 123
+	ExitInternal    = 124
+	ExitUsage       = 125
+	ExitNotExec     = 126
+	ExitNotFound    = 127
+	exitStatusLimit = 255
+)
+
+// Job is one ctrun invocation.
+type Job struct {
+	Terms terms.Terms
+	// Path is the resolved executable; Argv the command and its arguments
+	// as given; Env, Dir and Stdio as they reach the command.
+	Path  string
+	Argv  []string
+	Env   []string
+	Dir   string
+	Stdio [3]*os.File
+	Extra []runtime.ExtraFile
+	// SigIgn and SigBlk: the signal dispositions ctrun was started with.
+	SigIgn, SigBlk uint64
+	// Report receives -v/-V lines and errors (stderr).
+	Report io.Writer
+	// CreatorArgv is ctrun's own command line, for the record.
+	CreatorArgv []string
+}
+
+// holder is the state of one ctrun across its contracts.
+type holder struct {
+	ctx     context.Context
+	job     Job
+	rep     reporter
+	conn    *connector.Conn
+	tracer  *tracerHandle
+	host    []spec.Entry
+	reg     registry.Dir
+	tty     *terminal.Proxy
+	signals *signalRelay
+	seq     int64
+}
+
+// Run holds the job's contracts until the terms say ctrun returns, and
+// returns ctrun's exit status.
+func Run(ctx context.Context, job Job) int {
+	h := &holder{ctx: ctx, job: job, rep: reporter{w: job.Report, level: job.Terms.Verbosity}}
+	if err := h.setup(); err != nil {
+		h.rep.errorf("%v", err)
+		return ExitInternal
+	}
+	defer h.close()
+	return h.loop()
+}
+
+func (h *holder) setup() error {
+	// Root can see who sends every signal (BPF); start loading it now, it
+	// overlaps with making the first contract.
+	h.tracer = openTracer()
+	var err error
+	if h.host, err = spec.HostEntries(); err != nil {
+		return err
+	}
+	state, err := runtime.StateDir()
+	if err != nil {
+		return err
+	}
+	h.reg = registry.Dir(state)
+	if h.conn, err = connector.Open(); err != nil {
+		return fmt.Errorf("cannot follow the contract's processes: %w", err)
+	}
+	if err := unix.SetNonblock(h.conn.Fd(), true); err != nil {
+		return fmt.Errorf("process events: %w", err)
+	}
+	if h.signals, err = newSignalRelay(); err != nil {
+		return err
+	}
+	stdin := h.job.Stdio[0]
+	if h.job.Terms.Lifetime == terms.LifeContract && stdin != nil && terminal.Foreground(stdin) {
+		out := h.job.Stdio[1]
+		if out == nil {
+			out = stdin
+		}
+		if h.tty, err = terminal.Open(stdin, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *holder) close() {
+	h.signals.stop()
+	if h.tty != nil {
+		h.tty.Close()
+	}
+	if h.conn != nil {
+		h.conn.Close()
+	}
+	h.tracer.close()
+}
+
+// loop runs the command, restarting it as the terms allow.
+func (h *holder) loop() int {
+	t := h.job.Terms
+	policy := restart.Policy{Enabled: t.Restart, Limit: t.Restarts}
+	backoff := restart.DefaultBackoff()
+	restarts := 0
+	for run := 1; ; run++ {
+		res := h.runContract(run)
+		switch {
+		case res.exit >= 0:
+			return res.exit
+		case res.stopped || !res.fatal:
+			return res.status()
+		case !policy.Allows(restarts):
+			if t.Restart {
+				h.rep.actionf(res.id, "giving up: no restart left (-r %d)", t.Restarts)
+			}
+			return res.status()
+		}
+		if pause := backoff.Pause(res.ranFor); pause > 0 {
+			h.rep.actionf(res.id, "pausing %v before restarting: it keeps failing right after it starts", pause)
+			if sig, stopped := h.signals.sleep(h.ctx, pause); stopped {
+				h.rep.actionf(res.id, "not restarting: stopped by %s", events.SignalName(sig))
+				return res.status()
+			}
+		}
+		restarts++
+		if t.Restarts == 0 {
+			h.rep.actionf(res.id, "restart %d in a new contract", restarts)
+		} else {
+			h.rep.actionf(res.id, "restart %d of %d in a new contract", restarts, t.Restarts)
+		}
+	}
+}
+
+// result is how one contract ended.
+type result struct {
+	id int
+	// exit >= 0 ends ctrun with that status at once (an error, a lifetime
+	// that returned early, a command that could not be executed).
+	exit     int
+	cmd      unix.WaitStatus
+	haveCmd  bool
+	fatal    bool
+	stopped  bool
+	ranFor   time.Duration
+	abandons bool
+}
+
+// status is ctrun's exit status for the command's end.
+func (r result) status() int {
+	switch {
+	case !r.haveCmd:
+		return ExitInternal
+	case r.cmd.Exited():
+		return r.cmd.ExitStatus()
+	case r.cmd.Signaled():
+		return ExitSignaled
+	}
+	return ExitInternal
+}
+
+// signalRelay hands ctrun's stop signals (and SIGWINCH) to the loop
+// through a pipe it can poll beside the contract's sockets.
+type signalRelay struct {
+	ch      chan os.Signal
+	queue   chan unix.Signal
+	r, w    *os.File
+	stopped chan struct{}
+}
+
+// stopSignals ask ctrun to stop; they are passed on to the command.
+var stopSignals = []unix.Signal{unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT}
+
+func newSignalRelay() (*signalRelay, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("signal relay: %w", err)
+	}
+	if err := unix.SetNonblock(int(r.Fd()), true); err != nil {
+		return nil, fmt.Errorf("signal relay: %w", err)
+	}
+	s := &signalRelay{ch: make(chan os.Signal, 16), queue: make(chan unix.Signal, 64), r: r, w: w, stopped: make(chan struct{})}
+	for _, sig := range append(stopSignals, unix.SIGWINCH) {
+		// A signal ctrun was started with ignored stays ignored, for the
+		// command too (nohup ctrun ...).
+		if !signal.Ignored(sig) {
+			signal.Notify(s.ch, sig)
+		}
+	}
+	go func() {
+		for {
+			select {
+			case sig := <-s.ch:
+				s.queue <- sig.(unix.Signal)
+				_, _ = s.w.Write([]byte{0})
+			case <-s.stopped:
+				return
+			}
+		}
+	}()
+	return s, nil
+}
+
+func (s *signalRelay) fd() int { return int(s.r.Fd()) }
+
+// pending returns the signals received since the last call.
+func (s *signalRelay) pending() []unix.Signal {
+	var buf [64]byte
+	for {
+		if n, _ := s.r.Read(buf[:]); n <= 0 {
+			break
+		}
+	}
+	var out []unix.Signal
+	for {
+		select {
+		case sig := <-s.queue:
+			out = append(out, sig)
+		default:
+			return out
+		}
+	}
+}
+
+// sleep waits d, or less when a stop signal arrives (returned).
+func (s *signalRelay) sleep(ctx context.Context, d time.Duration) (unix.Signal, bool) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			return 0, false
+		case <-ctx.Done():
+			return unix.SIGTERM, true
+		case sig := <-s.queue:
+			if sig != unix.SIGWINCH {
+				return sig, true
+			}
+		}
+	}
+}
+
+func (s *signalRelay) stop() {
+	if s == nil {
+		return
+	}
+	signal.Stop(s.ch)
+	close(s.stopped)
+	s.r.Close()
+	s.w.Close()
+}

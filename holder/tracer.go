@@ -1,0 +1,75 @@
+package holder
+
+import (
+	"sync"
+
+	"github.com/ctrun/ctrun/events"
+	"github.com/ctrun/ctrun/events/sigtrace"
+)
+
+// tracerHandle loads the BPF signal tracer in the background (root only):
+// it takes a few milliseconds, which overlap with making the contract.
+// When it cannot be had, ready is false and contracts learn of members'
+// signals from their init instead.
+type tracerHandle struct {
+	once sync.Once
+	done chan struct{}
+	t    *sigtrace.Tracer
+	err  error
+}
+
+func openTracer() *tracerHandle {
+	h := &tracerHandle{done: make(chan struct{})}
+	if sigtrace.Available() != nil {
+		close(h.done)
+		return h
+	}
+	go func() {
+		h.t, h.err = sigtrace.Open()
+		close(h.done)
+	}()
+	return h
+}
+
+// ready waits for the tracer and says whether it is there.
+func (h *tracerHandle) ready() bool {
+	<-h.done
+	return h.t != nil
+}
+
+func (h *tracerHandle) setNamespace(dev, ino uint64) {
+	if h.ready() {
+		_ = h.t.SetNamespace(dev, ino)
+	}
+}
+
+// lookup adapts the tracer to what events.Observer asks (nil without one).
+func (h *tracerHandle) lookup() events.Tracer {
+	if !h.ready() {
+		return nil
+	}
+	return bpfLookup{h.t}
+}
+
+func (h *tracerHandle) close() {
+	if h.ready() {
+		h.t.Close()
+	}
+}
+
+type bpfLookup struct{ t *sigtrace.Tracer }
+
+func (b bpfLookup) Lookup(tgid, sig int) (events.Traced, bool) {
+	o, ok := b.t.Lookup(tgid, sig)
+	if !ok || o.Kind == sigtrace.KindUnknown {
+		return events.Traced{}, false
+	}
+	return events.Traced{
+		Kernel:     o.Kind == sigtrace.KindKernel,
+		Code:       o.Code,
+		SenderTgid: o.SenderTgid,
+		InContract: o.InContract,
+		When:       uint64(o.When),
+	}, true
+}
+

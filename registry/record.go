@@ -1,0 +1,142 @@
+// Package registry keeps one record per live contract, so that contracts
+// are objects a user can list, watch, signal and take over.
+//
+// A record is a small JSON file named after the contract id in the owner's
+// state directory (runtime.StateDir: /run/ctrun for root, the user's
+// $XDG_RUNTIME_DIR/ctrun otherwise). It never claims more than it can
+// prove: whether the holder and the init are alive is checked against the
+// process table (pid and start time) every time a record is read, so a
+// record left by a crash reads as what it is.
+package registry
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Process names a process beyond pid reuse: its start time (in clock
+// ticks since boot, field 22 of /proc/PID/stat) must match too.
+type Process struct {
+	Pid   int    `json:"pid"`
+	Start uint64 `json:"start"`
+}
+
+// Terms are the contract's terms as recorded (names as on the command
+// line).
+type Terms struct {
+	Informative []string `json:"informative"`
+	Fatal       []string `json:"fatal"`
+	Lifetime    string   `json:"lifetime"`
+	Options     []string `json:"options"`
+	Restart     bool     `json:"restart"`
+	Restarts    int      `json:"restart_count"`
+	Transfer    bool     `json:"transfer"`
+}
+
+// Record is what the registry knows of one contract.
+type Record struct {
+	ID      int      `json:"id"`
+	Holder  Process  `json:"holder"`
+	Init    Process  `json:"init"`
+	Terms   Terms    `json:"terms"`
+	FMRI    string   `json:"fmri,omitempty"`
+	Aux     string   `json:"aux,omitempty"`
+	UID     int      `json:"uid"`
+	Argv    []string `json:"creator_argv"`
+	Started string   `json:"started"`
+	// Run counts the command's runs under this ctrun (1 for the first).
+	Run     int               `json:"run"`
+	Cgroups map[string]string `json:"cgroups,omitempty"`
+	// Parent is the contract this one was created from (0: none).
+	Parent int `json:"parent,omitempty"`
+}
+
+// Dir is the registry directory of the caller.
+type Dir string
+
+// Path is where record id lives.
+func (d Dir) Path(id int) string { return filepath.Join(string(d), strconv.Itoa(id)+".json") }
+
+// Write stores r atomically (write and rename): a reader never sees half a
+// record.
+func (d Dir) Write(r *Record) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("record contract %d: %w", r.ID, err)
+	}
+	final := d.Path(r.ID)
+	tmp := final + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return fmt.Errorf("record contract %d: %w", r.ID, err)
+	}
+	_, werr := f.Write(b)
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, final)
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("record contract %d: %w", r.ID, werr)
+	}
+	return nil
+}
+
+// Remove deletes record id.
+func (d Dir) Remove(id int) error {
+	if err := os.Remove(d.Path(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove record of contract %d: %w", id, err)
+	}
+	return nil
+}
+
+// Self names the calling process.
+func Self() Process { return ProcessOf(os.Getpid()) }
+
+// ProcessOf names process pid (start time 0 when it cannot be read).
+func ProcessOf(pid int) Process {
+	st, _ := StartTime(pid)
+	return Process{Pid: pid, Start: st}
+}
+
+// Alive says whether p still runs (same pid, same start time).
+func (p Process) Alive() bool {
+	if p.Pid <= 0 {
+		return false
+	}
+	st, err := StartTime(p.Pid)
+	return err == nil && st == p.Start
+}
+
+// StartTime reads a process's start time from /proc/PID/stat.
+func StartTime(pid int) (uint64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	// f[0] is field 3 (state); starttime is field 22.
+	if len(f) < 20 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	return strconv.ParseUint(f[19], 10, 64)
+}
+
+// Now is the record's timestamp format.
+func Now() string { return time.Now().UTC().Format(time.RFC3339Nano) }

@@ -1,0 +1,950 @@
+/*
+ * cinit.c: the init (PID 1) of every contract.
+ *
+ * libcontainer builds the contract's namespaces, mounts and cgroup, then
+ * execs "ctrun contract-init". That exec lands here, in a constructor that
+ * runs before the Go runtime starts: the init never boots Go, so it costs a
+ * few hundred kilobytes and no runtime start-up, the way tini and s6 keep an
+ * init tiny. It
+ *
+ *   - starts the command as its child once the holder says go (with the
+ *     contract id in CTRUN_CTID), reporting a failed execve exactly;
+ *   - reaps every member that is reparented to it, and tells the holder the
+ *     wait status of the command's own process;
+ *   - passes on the signals the holder forwards;
+ *   - when members send signals, learns of it through a seccomp user
+ *     notification (unprivileged contracts, where no BPF is allowed) and
+ *     tells the holder, so that a member killing a member is never taken for
+ *     a signal from outside;
+ *   - notices its holder's death as end-of-file on the control socket (this
+ *     holds for SIGKILL too) and then either kills every member (noorphan) or
+ *     keeps the orphaned contract running;
+ *   - once it is the last process of an orphaned contract, removes what the
+ *     holder would have removed: the cgroup, the rootfs directory and the
+ *     contract's record.
+ *
+ * Nothing here may print to the user's streams: errors travel to the holder
+ * as messages.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "protocol.h"
+
+#define INIT_ARG "contract-init"
+
+struct config {
+	uint32_t flags;
+	uint32_t uid, gid;
+	uint64_t sigign, sigblk;
+	uint32_t stdio_open;
+	char *path, *cwd;
+	char **argv, **envp;
+	uint32_t nenv;
+	char **cgroups;
+	uint32_t ncgroups;
+	char *rootfs, *record;
+	int *extra_targets;
+	uint32_t nextra;
+};
+
+struct state {
+	struct config cfg;
+	int control; /* -1 once the holder is gone */
+	int orphaned;
+	pid_t command;
+	int notify; /* seccomp listener, -1 if none */
+};
+
+/* ---------- messages to the holder ---------- */
+
+static void send_msg(struct state *s, int type, int a, int b, int c, int d, const int *data, int n)
+{
+	if (s->control < 0)
+		return;
+	size_t len = sizeof(struct ct_msg) + (size_t)n * sizeof(int);
+	struct ct_msg *m = calloc(1, len);
+	if (!m)
+		return;
+	m->type = type;
+	m->a = a;
+	m->b = b;
+	m->c = c;
+	m->d = d;
+	m->n = n;
+	if (n > 0)
+		memcpy(m->data, data, (size_t)n * sizeof(int));
+	/* MSG_NOSIGNAL: a dead holder must not kill the init with SIGPIPE. */
+	while (send(s->control, m, len, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+	free(m);
+}
+
+/* ---------- configuration ---------- */
+
+struct reader {
+	const char *buf;
+	size_t len, off;
+	int bad;
+};
+
+static uint32_t rd_u32(struct reader *r)
+{
+	uint32_t v = 0;
+	if (r->off + 4 > r->len) {
+		r->bad = 1;
+		return 0;
+	}
+	memcpy(&v, r->buf + r->off, 4);
+	r->off += 4;
+	return v;
+}
+
+static uint64_t rd_u64(struct reader *r)
+{
+	uint64_t lo = rd_u32(r), hi = rd_u32(r);
+	return lo | (hi << 32);
+}
+
+static char *rd_str(struct reader *r)
+{
+	uint32_t n = rd_u32(r);
+	if (r->bad || r->off + n > r->len) {
+		r->bad = 1;
+		return NULL;
+	}
+	char *s = malloc(n + 1);
+	if (!s) {
+		r->bad = 1;
+		return NULL;
+	}
+	memcpy(s, r->buf + r->off, n);
+	s[n] = 0;
+	r->off += n;
+	return s;
+}
+
+static char **rd_strs(struct reader *r, uint32_t *count, size_t extra)
+{
+	uint32_t n = rd_u32(r);
+	if (r->bad || n > (r->len - r->off) / 4) {
+		r->bad = 1;
+		return NULL;
+	}
+	char **v = calloc(n + 1 + extra, sizeof(char *));
+	if (!v) {
+		r->bad = 1;
+		return NULL;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		v[i] = rd_str(r);
+	if (count)
+		*count = n;
+	return v;
+}
+
+static int read_config(struct config *c)
+{
+	struct stat st;
+	if (fstat(CT_FD_CONFIG, &st) < 0 || st.st_size <= 0)
+		return -1;
+	char *buf = malloc((size_t)st.st_size);
+	if (!buf)
+		return -1;
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = pread(CT_FD_CONFIG, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	close(CT_FD_CONFIG);
+	struct reader r = {buf, got, 0, 0};
+	if (got < 8 || memcmp(buf, CT_CONFIG_MAGIC, 8) != 0)
+		return -1;
+	r.off = 8;
+	c->flags = rd_u32(&r);
+	c->uid = rd_u32(&r);
+	c->gid = rd_u32(&r);
+	c->sigign = rd_u64(&r);
+	c->sigblk = rd_u64(&r);
+	c->stdio_open = rd_u32(&r);
+	c->path = rd_str(&r);
+	c->cwd = rd_str(&r);
+	c->argv = rd_strs(&r, NULL, 0);
+	/* one spare slot for CTRUN_CTID */
+	c->envp = rd_strs(&r, &c->nenv, 1);
+	c->cgroups = rd_strs(&r, &c->ncgroups, 0);
+	c->rootfs = rd_str(&r);
+	c->record = rd_str(&r);
+	c->nextra = rd_u32(&r);
+	if (!r.bad && c->nextra < 4096) {
+		c->extra_targets = calloc(c->nextra + 1, sizeof(int));
+		for (uint32_t i = 0; c->extra_targets && i < c->nextra; i++)
+			c->extra_targets[i] = (int)rd_u32(&r);
+	}
+	return r.bad ? -1 : 0;
+}
+
+/* Replace (or add) CTRUN_CTID in the command's environment. */
+static void set_ctid(struct config *c, int id)
+{
+	static const char key[] = "CTRUN_CTID=";
+	char *entry = NULL;
+	if (asprintf(&entry, "%s%d", key, id) < 0)
+		return;
+	uint32_t out = 0;
+	for (uint32_t i = 0; i < c->nenv; i++) {
+		if (strncmp(c->envp[i], key, sizeof(key) - 1) == 0)
+			continue;
+		c->envp[out++] = c->envp[i];
+	}
+	c->envp[out++] = entry;
+	c->envp[out] = NULL;
+	c->nenv = out;
+}
+
+/* ---------- the command's process, between fork and execve ---------- */
+
+static int write_file(const char *path, const char *data)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, data, strlen(data));
+	int err = errno;
+	close(fd);
+	errno = err;
+	return n == (ssize_t)strlen(data) ? 0 : -1;
+}
+
+/*
+ * Enter a user namespace nested in the contract's, in which the caller's own
+ * uid and gid map to the contract's root (which maps to the caller on the
+ * host). The command then sees exactly the ids it has outside.
+ */
+static int nest_userns(const struct config *c)
+{
+	char map[64];
+	if (unshare(CLONE_NEWUSER) < 0)
+		return -1;
+	if (write_file("/proc/self/setgroups", "deny") < 0 && errno != ENOENT)
+		return -1;
+	snprintf(map, sizeof(map), "%u 0 1\n", c->uid);
+	if (write_file("/proc/self/uid_map", map) < 0)
+		return -1;
+	snprintf(map, sizeof(map), "%u 0 1\n", c->gid);
+	if (write_file("/proc/self/gid_map", map) < 0)
+		return -1;
+	return 0;
+}
+
+#ifndef __NR_pidfd_send_signal
+#define __NR_pidfd_send_signal 424
+#endif
+
+/*
+ * A filter that hands every signal-sending system call with a non-zero
+ * signal to the init (seccomp user notification) and allows everything else
+ * untouched. Calls made through the i386 ABI are caught too.
+ */
+static int install_notify(void)
+{
+#define SIGARG(i) (offsetof(struct seccomp_data, args) + (i) * 8)
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 14),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~0x40000000u), /* x32 calls share numbers */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_kill, 6, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_tkill, 5, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigqueueinfo, 4, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_pidfd_send_signal, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_tgkill, 4, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_tgsigqueueinfo, 3, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* signal in args[1] */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SIGARG(1)),
+		BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0),
+		/* signal in args[2] */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SIGARG(2)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 13, 12),
+		/* i386: kill 37, tkill 238, tgkill 270, rt_sigqueueinfo 178,
+		 * rt_tgsigqueueinfo 335, pidfd_send_signal 424 */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 12),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 37, 6, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 238, 5, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 178, 4, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 424, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 270, 4, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 335, 3, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* i386 arguments are 32-bit; the low word sits at the same offset */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SIGARG(1)),
+		BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SIGARG(2)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+#undef SIGARG
+	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+}
+
+static int send_fd(int sock, int fd)
+{
+	char byte = 0;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+static int recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) <= 0)
+		return -1;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/* Report a failure of the child to the init through the status pipe and die. */
+static void child_fail(int status_fd, int stage)
+{
+	int msg[2] = {errno, stage};
+	(void)!write(status_fd, msg, sizeof(msg));
+	_exit(127);
+}
+
+/*
+ * Put the user's descriptors at the numbers they had in the holder. The
+ * status pipe and the listener socket were moved to 1000 and up before, so
+ * only the user's own descriptors are in play here.
+ */
+static void place_fds(const struct config *c, int status_fd)
+{
+	int src[3 + 4096], dst[3 + 4096];
+	int n = 0;
+	for (int i = 0; i < 3; i++) {
+		if (c->stdio_open & (1u << i)) {
+			src[n] = CT_FD_STDIO + i;
+			dst[n++] = i;
+		} else {
+			close(i);
+		}
+	}
+	for (uint32_t i = 0; i < c->nextra && n < (int)(sizeof(src) / sizeof(src[0])); i++) {
+		src[n] = CT_FD_EXTRA + (int)i;
+		dst[n++] = c->extra_targets[i];
+	}
+	/* First lift every source above all targets, then place them. */
+	for (int i = 0; i < n; i++) {
+		int d = fcntl(src[i], F_DUPFD_CLOEXEC, 1100);
+		if (d < 0)
+			child_fail(status_fd, CT_STAGE_SETUP);
+		src[i] = d;
+	}
+	for (int i = 0; i < n; i++)
+		if (dup2(src[i], dst[i]) < 0)
+			child_fail(status_fd, CT_STAGE_SETUP);
+}
+
+static void reset_signals(const struct config *c)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		sa.sa_handler = (sig <= 64 && (c->sigign & (1ull << (sig - 1)))) ? SIG_IGN : SIG_DFL;
+		sigaction(sig, &sa, NULL);
+	}
+	sigset_t set;
+	sigemptyset(&set);
+	for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
+		if (c->sigblk & (1ull << (sig - 1)))
+			sigaddset(&set, sig);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
+static void run_command(struct state *s, int status_fd, int fd_sock)
+{
+	const struct config *c = &s->cfg;
+	int status_hi = fcntl(status_fd, F_DUPFD_CLOEXEC, 1000);
+	if (status_hi >= 0) {
+		close(status_fd);
+		status_fd = status_hi;
+	}
+	if (fd_sock >= 0) {
+		int hi = fcntl(fd_sock, F_DUPFD_CLOEXEC, 1000);
+		if (hi >= 0) {
+			close(fd_sock);
+			fd_sock = hi;
+		}
+	}
+	if (c->flags & CT_F_TTY) {
+		if (setsid() < 0)
+			child_fail(status_fd, CT_STAGE_SETUP);
+	} else {
+		setpgid(0, 0);
+	}
+	place_fds(c, status_fd);
+	if (c->flags & CT_F_TTY) {
+		/* The pseudo-terminal the holder made is on stdin. */
+		if (ioctl(0, TIOCSCTTY, 0) < 0)
+			child_fail(status_fd, CT_STAGE_SETUP);
+	}
+	if ((c->flags & CT_F_USERNS) && nest_userns(c) < 0)
+		child_fail(status_fd, CT_STAGE_SETUP);
+	if (c->flags & CT_F_NOTIFY) {
+		int lfd = install_notify();
+		if (lfd < 0) {
+			int err = -errno;
+			(void)!write(fd_sock, &err, sizeof(err));
+		} else {
+			send_fd(fd_sock, lfd);
+			close(lfd);
+		}
+		close(fd_sock);
+	}
+	if (chdir(c->cwd) < 0)
+		child_fail(status_fd, CT_STAGE_CHDIR);
+	reset_signals(c);
+	execve(c->path, c->argv, c->envp);
+	child_fail(status_fd, CT_STAGE_EXEC);
+}
+
+/* ---------- signals sent by members (seccomp user notification) ---------- */
+
+static long read_long_field(const char *path, const char *key)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	char *p = strstr(buf, key);
+	if (!p)
+		return -1;
+	return strtol(p + strlen(key), NULL, 10);
+}
+
+/* The process group of a namespace pid, from its stat line. */
+static long pgrp_of(int pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	char state;
+	int ppid, pgrp;
+	if (sscanf(p + 1, " %c %d %d", &state, &ppid, &pgrp) != 3)
+		return -1;
+	return pgrp;
+}
+
+static int tgid_of(int tid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	long t = read_long_field(path, "\nTgid:");
+	return t > 0 ? (int)t : tid;
+}
+
+/* Is the sender in a PID namespace below ours (a sub-contract)? */
+static int nested_sender(int pid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *p = strstr(buf, "\nNSpid:");
+	if (!p)
+		return 0;
+	p += 7;
+	char *end = strchr(p, '\n');
+	if (end)
+		*end = 0;
+	int fields = 0;
+	for (char *t = strtok(p, " \t"); t; t = strtok(NULL, " \t"))
+		fields++;
+	return fields > 1;
+}
+
+static int collect_pgrp(int pgrp, int *out, int max)
+{
+	int n = 0;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < max) {
+		int pid = atoi(e->d_name);
+		if (pid <= 1)
+			continue;
+		if (pgrp_of(pid) == pgrp)
+			out[n++] = pid;
+	}
+	closedir(d);
+	return n;
+}
+
+static int pidfd_target(int caller, int fd)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", caller, fd);
+	long p = read_long_field(path, "\nPid:");
+	if (p < 0) {
+		/* "Pid:" may be the first line */
+		int f = open(path, O_RDONLY | O_CLOEXEC);
+		char buf[512];
+		ssize_t n = f < 0 ? -1 : read(f, buf, sizeof(buf) - 1);
+		if (f >= 0)
+			close(f);
+		if (n > 0) {
+			buf[n] = 0;
+			if (strncmp(buf, "Pid:", 4) == 0)
+				p = strtol(buf + 4, NULL, 10);
+		}
+	}
+	return (int)p;
+}
+
+static int read_si_code(int pid, uint64_t addr, int *code)
+{
+	struct iovec local = {.iov_base = code, .iov_len = sizeof(int)};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)(addr + 8), .iov_len = sizeof(int)};
+	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)sizeof(int) ? 0 : -1;
+}
+
+static void handle_notification(struct state *s)
+{
+	struct seccomp_notif req;
+	struct seccomp_notif_resp resp;
+	memset(&req, 0, sizeof(req));
+	if (ioctl(s->notify, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+		if (errno != EINTR && errno != ENOENT) {
+			close(s->notify);
+			s->notify = -1;
+		}
+		return;
+	}
+	static int targets[CT_MAX_TARGETS];
+	int n = 0, flags = 0, code = 0, sig = 0;
+	int caller = (int)req.pid;
+	int i386 = req.data.arch == AUDIT_ARCH_I386;
+	int nr = req.data.nr & ~0x40000000;
+	long a0 = i386 ? (int)req.data.args[0] : (long)req.data.args[0];
+	long a1 = i386 ? (int)req.data.args[1] : (long)req.data.args[1];
+	if (i386) {
+		switch (nr) {
+		case 37: nr = __NR_kill; break;
+		case 238: nr = __NR_tkill; break;
+		case 270: nr = __NR_tgkill; break;
+		case 178: nr = __NR_rt_sigqueueinfo; break;
+		case 335: nr = __NR_rt_tgsigqueueinfo; break;
+		case 424: nr = __NR_pidfd_send_signal; break;
+		}
+	}
+	if (caller > 0 && !nested_sender(caller)) {
+		switch (nr) {
+		case __NR_kill:
+			sig = (int)a1;
+			if (a0 > 0) {
+				targets[n++] = (int)a0;
+			} else if (a0 == -1) {
+				flags |= CT_SENT_ALL;
+			} else {
+				long pg = a0 == 0 ? pgrp_of(caller) : -a0;
+				if (pg > 0)
+					n = collect_pgrp((int)pg, targets, CT_MAX_TARGETS);
+			}
+			break;
+		case __NR_tkill:
+			sig = (int)a1;
+			targets[n++] = tgid_of((int)a0);
+			break;
+		case __NR_tgkill:
+			sig = (int)req.data.args[2];
+			targets[n++] = (int)a0;
+			break;
+		case __NR_rt_sigqueueinfo:
+			sig = (int)a1;
+			targets[n++] = (int)a0;
+			if (read_si_code(caller, req.data.args[2], &code) == 0)
+				flags |= CT_SENT_HASCODE;
+			break;
+		case __NR_rt_tgsigqueueinfo:
+			sig = (int)req.data.args[2];
+			targets[n++] = (int)a0;
+			if (read_si_code(caller, req.data.args[3], &code) == 0)
+				flags |= CT_SENT_HASCODE;
+			break;
+		case __NR_pidfd_send_signal: {
+			sig = (int)a1;
+			int t = pidfd_target(caller, (int)a0);
+			if (t > 0)
+				targets[n++] = t;
+			if (req.data.args[2] && read_si_code(caller, req.data.args[2], &code) == 0)
+				flags |= CT_SENT_HASCODE;
+			break;
+		}
+		}
+		/* The record must reach the holder before the signal can: the
+		 * call only proceeds once we answer below. */
+		if (sig > 0 && (n > 0 || (flags & CT_SENT_ALL)))
+			send_msg(s, CT_M_SENT, sig, code, flags, caller, targets, n);
+	}
+	memset(&resp, 0, sizeof(resp));
+	resp.id = req.id;
+	resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	ioctl(s->notify, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+}
+
+/* ---------- the end of an orphaned contract ---------- */
+
+/*
+ * Unmount the rootfs' top-level mounts and remove their mount points, then
+ * the rootfs directory itself. From inside the contract the directory is our
+ * own "/", so its entries are reached as "/name"; the directory itself is
+ * reached through its host path, which the /run (or $XDG_RUNTIME_DIR) bind
+ * still shows.
+ */
+static void remove_rootfs(const char *rootfs)
+{
+	if (!rootfs || !*rootfs)
+		return;
+	DIR *d = opendir("/");
+	if (!d)
+		return;
+	/* The directory that holds the rootfs must stay reachable: find the
+	 * top-level entry it lives under and treat it last. */
+	char holder_top[256] = "";
+	const char *p = rootfs + 1;
+	const char *slash = strchr(p, '/');
+	size_t len = slash ? (size_t)(slash - p) : strlen(p);
+	if (len < sizeof(holder_top)) {
+		memcpy(holder_top, p, len);
+		holder_top[len] = 0;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, holder_top))
+			continue;
+		char path[512];
+		snprintf(path, sizeof(path), "/%s", e->d_name);
+		umount2(path, MNT_DETACH);
+		if (rmdir(path) < 0 && errno == ENOTDIR)
+			unlink(path);
+	}
+	closedir(d);
+	/* Now the entry that leads to the rootfs directory: remove its mount
+	 * point through the host path, then let go of the bind. */
+	char top[512];
+	snprintf(top, sizeof(top), "%s/%s", rootfs, holder_top);
+	rmdir(top);
+	umount2("/proc", MNT_DETACH);
+	rmdir(rootfs);
+}
+
+static void cleanup_orphan(struct state *s)
+{
+	const struct config *c = &s->cfg;
+	for (uint32_t i = 0; i < c->ncgroups; i++) {
+		char parent[4096];
+		snprintf(parent, sizeof(parent), "%s", c->cgroups[i]);
+		char *slash = strrchr(parent, '/');
+		if (!slash)
+			continue;
+		*slash = 0;
+		char procs[4200];
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", parent);
+		write_file(procs, "0");
+		rmdir(c->cgroups[i]);
+	}
+	if (c->record && *c->record)
+		unlink(c->record);
+	remove_rootfs(c->rootfs);
+}
+
+/* ---------- main loop ---------- */
+
+static void handle_control(struct state *s)
+{
+	char buf[256];
+	ssize_t n = recv(s->control, buf, sizeof(buf), 0);
+	if (n < 0 && errno == EINTR)
+		return;
+	if (n <= 0) {
+		/* The holder is gone (exited or killed). */
+		close(s->control);
+		s->control = -1;
+		s->orphaned = 1;
+		if (s->cfg.flags & CT_F_NOORPHAN)
+			kill(-1, SIGKILL);
+		return;
+	}
+	if ((size_t)n < sizeof(struct ct_msg))
+		return;
+	struct ct_msg *m = (struct ct_msg *)buf;
+	if (m->type != CT_M_SIGNAL)
+		return;
+	switch (m->b) {
+	case CT_SCOPE_COMMAND:
+		if (s->command > 0 && kill(s->command, m->a) == 0)
+			break;
+		/* fall through: the command's process is gone */
+	case CT_SCOPE_ALL:
+		kill(-1, m->a);
+		break;
+	case CT_SCOPE_PGRP:
+		if (m->c > 1)
+			kill(-m->c, m->a);
+		break;
+	case CT_SCOPE_PID:
+		if (m->c > 1)
+			kill(m->c, m->a);
+		break;
+	}
+}
+
+/* Reap every child that has exited. Returns 1 once no child is left. */
+static int reap(struct state *s)
+{
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG | __WALL);
+		if (pid > 0) {
+			if (pid == s->command) {
+				s->command = 0;
+				send_msg(s, CT_M_CMDEXIT, st, 0, 0, 0, NULL, 0);
+			}
+			continue;
+		}
+		if (pid < 0 && errno == EINTR)
+			continue;
+		return pid < 0 && errno == ECHILD;
+	}
+}
+
+static int wait_go(struct state *s)
+{
+	char buf[256];
+	for (;;) {
+		ssize_t n = recv(s->control, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		struct ct_msg *m = (struct ct_msg *)buf;
+		if ((size_t)n >= sizeof(*m) && m->type == CT_M_GO)
+			return m->a;
+	}
+}
+
+static int start_command(struct state *s)
+{
+	int status[2];
+	int fdsock[2] = {-1, -1};
+	if (pipe2(status, O_CLOEXEC) < 0)
+		return -1;
+	if ((s->cfg.flags & CT_F_NOTIFY) && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fdsock) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		close(status[0]);
+		if (fdsock[0] >= 0)
+			close(fdsock[0]);
+		run_command(s, status[1], fdsock[1]);
+		_exit(127);
+	}
+	s->command = pid;
+	close(status[1]);
+	if (fdsock[1] >= 0)
+		close(fdsock[1]);
+	if (fdsock[0] >= 0) {
+		/* The child sends the listener (or an errno) before it execs. */
+		int fd = recv_fd(fdsock[0]);
+		if (fd >= 0) {
+			s->notify = fd;
+		} else {
+			int err = 0;
+			if (read(fdsock[0], &err, sizeof(err)) == sizeof(err) && err < 0)
+				send_msg(s, CT_M_NOTIFYOFF, -err, 0, 0, 0, NULL, 0);
+		}
+		close(fdsock[0]);
+	}
+	int msg[2];
+	ssize_t n;
+	do {
+		n = read(status[0], msg, sizeof(msg));
+	} while (n < 0 && errno == EINTR);
+	close(status[0]);
+	if (n == (ssize_t)sizeof(msg)) {
+		send_msg(s, CT_M_EXECFAIL, msg[0], msg[1], 0, 0, NULL, 0);
+		return 0;
+	}
+	send_msg(s, CT_M_STARTED, pid, 0, 0, 0, NULL, 0);
+	return 0;
+}
+
+static int init_main(void)
+{
+	struct state s;
+	memset(&s, 0, sizeof(s));
+	s.control = CT_FD_CONTROL;
+	s.notify = -1;
+
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	prctl(PR_SET_NAME, "ctrun-init", 0, 0, 0);
+
+	/* The holder writes the configuration before it says go. */
+	int id = wait_go(&s);
+	if (read_config(&s.cfg) < 0) {
+		send_msg(&s, CT_M_EXECFAIL, EINVAL, CT_STAGE_SETUP, 0, 0, NULL, 0);
+		return 1;
+	}
+	if (id <= 0) {
+		/* The holder died before the command could start. */
+		s.orphaned = 1;
+		cleanup_orphan(&s);
+		return 0;
+	}
+	/* Nothing of ours may reach the command. */
+	for (int fd = CT_FD_CONTROL; fd < CT_FD_EXTRA + (int)s.cfg.nextra; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	set_ctid(&s.cfg, id);
+
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	if (start_command(&s) < 0) {
+		send_msg(&s, CT_M_EXECFAIL, errno, CT_STAGE_SETUP, 0, 0, NULL, 0);
+		return 1;
+	}
+	/* The streams belong to the command now. */
+	for (int fd = CT_FD_STDIO; fd < CT_FD_EXTRA + (int)s.cfg.nextra; fd++)
+		close(fd);
+
+	for (;;) {
+		if (reap(&s))
+			break;
+		struct pollfd pf[3];
+		int n = 0;
+		pf[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		int ci = -1, ni = -1;
+		if (s.control >= 0) {
+			ci = n;
+			pf[n++] = (struct pollfd){.fd = s.control, .events = POLLIN};
+		}
+		if (s.notify >= 0) {
+			ni = n;
+			pf[n++] = (struct pollfd){.fd = s.notify, .events = POLLIN};
+		}
+		if (poll(pf, (nfds_t)n, -1) < 0)
+			continue;
+		if (pf[0].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) > 0)
+				;
+		}
+		if (ni >= 0 && pf[ni].revents) {
+			if (pf[ni].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+				close(s.notify);
+				s.notify = -1;
+			} else {
+				handle_notification(&s);
+			}
+		}
+		if (ci >= 0 && pf[ci].revents)
+			handle_control(&s);
+	}
+	if (s.orphaned)
+		cleanup_orphan(&s);
+	return 0;
+}
+
+/*
+ * Runs before main() in every binary that links this package. glibc passes
+ * argc/argv to constructors; anything but "<binary> contract-init" returns
+ * at once and the Go program starts as usual.
+ */
+__attribute__((constructor)) static void ctrun_contract_init(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], INIT_ARG) != 0 || getpid() != 1)
+		return;
+	_exit(init_main());
+}

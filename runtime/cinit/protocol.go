@@ -1,0 +1,106 @@
+package cinit
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Config is what the init needs to start the command; it is written to a
+// memfd the init reads at start (format: read_config in cinit.c).
+type Config struct {
+	Flags    uint32
+	UID, GID uint32
+	// SigIgn and SigBlk are the ignored and blocked signal sets the holder
+	// was started with; the command gets the same.
+	SigIgn, SigBlk uint64
+	// StdioOpen has bit i set when the holder's descriptor i is open and
+	// passed on.
+	StdioOpen uint32
+	Path      string
+	Dir       string
+	Argv      []string
+	Env       []string
+	// Cleanup of an orphaned contract, done by the init when it is last.
+	Cgroups []string
+	Rootfs  string
+	Record  string
+	// ExtraTargets are the descriptor numbers, in the command, of the
+	// further descriptors passed at FDExtra and up.
+	ExtraTargets []int
+}
+
+// Encode returns the configuration in the init's wire format.
+func (c *Config) Encode() []byte {
+	b := make([]byte, 0, 4096)
+	b = append(b, configMagic...)
+	u32 := func(v uint32) { b = binary.NativeEndian.AppendUint32(b, v) }
+	str := func(s string) { u32(uint32(len(s))); b = append(b, s...) }
+	strs := func(v []string) {
+		u32(uint32(len(v)))
+		for _, s := range v {
+			str(s)
+		}
+	}
+	u32(c.Flags)
+	u32(c.UID)
+	u32(c.GID)
+	u32(uint32(c.SigIgn))
+	u32(uint32(c.SigIgn >> 32))
+	u32(uint32(c.SigBlk))
+	u32(uint32(c.SigBlk >> 32))
+	u32(c.StdioOpen)
+	str(c.Path)
+	str(c.Dir)
+	strs(c.Argv)
+	strs(c.Env)
+	strs(c.Cgroups)
+	str(c.Rootfs)
+	str(c.Record)
+	u32(uint32(len(c.ExtraTargets)))
+	for _, t := range c.ExtraTargets {
+		u32(uint32(t))
+	}
+	return b
+}
+
+// Message is one message of the control socket (struct ct_msg).
+type Message struct {
+	Type       int32
+	A, B, C, D int32
+	Data       []int32
+}
+
+const headerSize = 6 * 4
+
+// Encode returns m in wire format.
+func (m Message) Encode() []byte {
+	b := make([]byte, 0, headerSize+4*len(m.Data))
+	for _, v := range []int32{m.Type, m.A, m.B, m.C, m.D, int32(len(m.Data))} {
+		b = binary.NativeEndian.AppendUint32(b, uint32(v))
+	}
+	for _, v := range m.Data {
+		b = binary.NativeEndian.AppendUint32(b, uint32(v))
+	}
+	return b
+}
+
+var errShort = errors.New("short control message")
+
+// DecodeMessage parses one control message.
+func DecodeMessage(b []byte) (Message, error) {
+	if len(b) < headerSize {
+		return Message{}, errShort
+	}
+	get := func(i int) int32 { return int32(binary.NativeEndian.Uint32(b[4*i:])) }
+	m := Message{Type: get(0), A: get(1), B: get(2), C: get(3), D: get(4)}
+	n := int(get(5))
+	if n < 0 || len(b) < headerSize+4*n {
+		return Message{}, fmt.Errorf("control message with %d targets: %w", n, errShort)
+	}
+	m.Data = make([]int32, n)
+	for i := range m.Data {
+		m.Data[i] = get(6 + i)
+	}
+	return m, nil
+}

@@ -1,0 +1,64 @@
+/*
+ * protocol.h: the wire format between a contract's holder (ctrun, Go) and
+ * the contract's init (cinit.c, PID 1 of the contract).
+ *
+ * Kept in one header so that the Go side (runtime/cinit/protocol.go) can be
+ * checked against it by a test. All integers are host-endian int32: both
+ * ends always run on the same machine.
+ *
+ * File descriptors the init is started with (libcontainer passes them as
+ * ExtraFiles, so they land at 3 and up in this order):
+ *   3  control socket (SOCK_SEQPACKET), both directions, messages below
+ *   4  configuration (a memfd the holder fills before "go"; read_config)
+ *   5  the user's stdin, 6 stdout, 7 stderr (only those marked open)
+ *   8+ further inherited descriptors to hand on at their original numbers
+ */
+#ifndef CTRUN_PROTOCOL_H
+#define CTRUN_PROTOCOL_H
+
+#define CT_FD_CONTROL 3
+#define CT_FD_CONFIG 4
+#define CT_FD_STDIO 5
+#define CT_FD_EXTRA 8
+
+#define CT_CONFIG_MAGIC "CTRUNCF1"
+
+/* configuration flags */
+#define CT_F_NOORPHAN 0x1 /* holder gone: kill every member */
+#define CT_F_TTY 0x2      /* make stdin the command's controlling terminal */
+#define CT_F_USERNS 0x4   /* run the command in a nested user namespace as uid/gid */
+#define CT_F_NOTIFY 0x8   /* learn signals sent by members through seccomp */
+
+/* holder -> init */
+#define CT_M_GO 1     /* a = contract id: start the command */
+#define CT_M_SIGNAL 2 /* a = signal, b = scope, c = namespace pid or pgid */
+
+#define CT_SCOPE_COMMAND 0 /* the command's process, or every member once it is gone */
+#define CT_SCOPE_ALL 1     /* every member */
+#define CT_SCOPE_PGRP 2    /* process group c */
+#define CT_SCOPE_PID 3     /* process c */
+
+/* init -> holder */
+#define CT_M_STARTED 10  /* a = namespace pid of the command: execve succeeded */
+#define CT_M_EXECFAIL 11 /* a = errno, b = stage (CT_STAGE_*) */
+#define CT_M_CMDEXIT 12  /* a = wait status of the command's process */
+#define CT_M_SENT 13     /* a = signal, b = si_code, c = flags, d = sender ns pid, n targets follow */
+#define CT_M_NOTIFYOFF 14 /* a = errno: signals sent by members cannot be observed */
+
+#define CT_STAGE_EXEC 0
+#define CT_STAGE_CHDIR 1
+#define CT_STAGE_SETUP 2
+
+#define CT_SENT_ALL 0x1     /* sent to every process the sender could reach */
+#define CT_SENT_HASCODE 0x2 /* b holds a si_code the sender supplied */
+
+#define CT_MAX_TARGETS 4096
+
+struct ct_msg {
+	int type;
+	int a, b, c, d;
+	int n;
+	int data[];
+};
+
+#endif

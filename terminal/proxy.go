@@ -1,0 +1,149 @@
+// Package terminal gives a contract a terminal of its own when ctrun runs in
+// the foreground of one.
+//
+// A contract's init is a session leader in a new PID namespace (libcontainer
+// calls setsid), so the command cannot use ctrun's terminal as its
+// controlling terminal: a shell would have no job control and Ctrl-C would
+// reach ctrun instead of the shell's foreground job. As runc does for
+// "terminal: true", ctrun puts its own terminal in raw mode and relays it
+// to a pseudo-terminal whose slave is the command's controlling terminal:
+// line editing, Ctrl-C, Ctrl-Z and job control then behave inside exactly
+// as outside, and the size follows the real terminal.
+package terminal
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+
+	"github.com/containerd/console"
+	"golang.org/x/sys/unix"
+)
+
+// Proxy relays ctrun's terminal to one pseudo-terminal at a time (one per
+// contract instance: a restarted command gets a fresh one).
+type Proxy struct {
+	term console.Console
+	in   *os.File
+	out  *os.File
+	rdev uint64
+
+	mu     sync.Mutex
+	master console.Console
+	copied chan struct{}
+}
+
+// Foreground says whether f is a terminal whose foreground process group is
+// ours: only then is it ours to put in raw mode and relay.
+func Foreground(f *os.File) bool {
+	pgrp, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCGPGRP)
+	return err == nil && pgrp == unix.Getpgrp()
+}
+
+// Open takes over the terminal on stdin (which must be in the foreground),
+// writing the relayed output to out (the terminal itself, through stdout or
+// stderr when they are it).
+func Open(stdin, out *os.File) (*Proxy, error) {
+	term, err := console.ConsoleFromFile(stdin)
+	if err != nil {
+		return nil, fmt.Errorf("terminal: %w", err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(stdin.Fd()), &st); err != nil {
+		return nil, fmt.Errorf("terminal: %w", err)
+	}
+	if err := term.SetRaw(); err != nil {
+		return nil, fmt.Errorf("terminal raw mode: %w", err)
+	}
+	p := &Proxy{term: term, in: stdin, out: out, rdev: st.Rdev}
+	go p.relayInput()
+	return p, nil
+}
+
+// IsTerminal says whether f is the terminal the proxy relays (so the command
+// gets the pseudo-terminal in its place).
+func (p *Proxy) IsTerminal(f *os.File) bool {
+	var st unix.Stat_t
+	return f != nil && unix.Fstat(int(f.Fd()), &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == p.rdev
+}
+
+// Session makes a new pseudo-terminal for the next contract instance and
+// returns its slave, to become the command's controlling terminal.
+func (p *Proxy) Session() (*os.File, error) {
+	master, slavePath, err := console.NewPty()
+	if err != nil {
+		return nil, fmt.Errorf("pseudo-terminal: %w", err)
+	}
+	slave, err := os.OpenFile(slavePath, os.O_RDWR|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		master.Close()
+		return nil, fmt.Errorf("pseudo-terminal: %w", err)
+	}
+	if err := master.ResizeFrom(p.term); err != nil {
+		_ = err // a terminal without a size is still usable
+	}
+	p.mu.Lock()
+	p.master = master
+	p.copied = make(chan struct{})
+	done := p.copied
+	p.mu.Unlock()
+	go func() {
+		// Ends with EIO once every holder of the slave is gone.
+		_, _ = io.Copy(p.out, master)
+		close(done)
+	}()
+	return slave, nil
+}
+
+// EndSession waits for the last output of the ended instance and lets go
+// of its pseudo-terminal.
+func (p *Proxy) EndSession() {
+	p.mu.Lock()
+	master, done := p.master, p.copied
+	p.master, p.copied = nil, nil
+	p.mu.Unlock()
+	if master == nil {
+		return
+	}
+	<-done
+	master.Close()
+}
+
+// Resize passes the real terminal's size on (on SIGWINCH).
+func (p *Proxy) Resize() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.master != nil {
+		_ = p.master.ResizeFrom(p.term)
+	}
+}
+
+func (p *Proxy) relayInput() {
+	buf := make([]byte, 4096)
+	for {
+		n, err := p.in.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			m := p.master
+			p.mu.Unlock()
+			if m != nil {
+				_, _ = m.Write(buf[:n])
+			}
+		}
+		if err != nil {
+			if errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.EAGAIN) {
+				continue
+			}
+			return
+		}
+	}
+}
+
+// Close gives the terminal back as it was.
+func (p *Proxy) Close() error {
+	p.EndSession()
+	return p.term.Reset()
+}

@@ -1,0 +1,276 @@
+// Package test holds ctrun's integration tests: they run the real binary
+// on real processes, namespaces and signals, as root and as an
+// unprivileged user (uid 65534), and check after each test that nothing was
+// left behind.
+package test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	// binDir holds the binaries under test, readable by every user.
+	binDir string
+	ctrun  string
+	probe  string
+	// mountsAtStart is the host's mount table before any test.
+	mountsAtStart string
+)
+
+const nobody = 65534
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "ctrun-test-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	binDir = dir
+	ctrun = filepath.Join(dir, "ctrun")
+	probe = filepath.Join(dir, "probe")
+	build := exec.Command("go", "build", "-o", ctrun, "../cmd/ctrun")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build ctrun:", err)
+		return 1
+	}
+	cc := exec.Command("cc", "-O2", "-pthread", "-o", probe, "probe/probe.c")
+	cc.Stdout, cc.Stderr = os.Stdout, os.Stderr
+	if err := cc.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build probe:", err)
+		return 1
+	}
+	mountsAtStart = mountTable()
+	return m.Run()
+}
+
+// result is what one ctrun run did.
+type result struct {
+	code           int
+	stdout, stderr string
+	elapsed        time.Duration
+}
+
+// call describes one ctrun run.
+type call struct {
+	args    []string
+	user    bool // run as uid/gid 65534 with its own XDG_RUNTIME_DIR
+	env     []string
+	dir     string
+	stdin   []byte
+	timeout time.Duration
+}
+
+// userRuntimeDir makes an XDG_RUNTIME_DIR for uid 65534, removed at the
+// end of the test (after checking nothing of ctrun's is left in it).
+func userRuntimeDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ctrun-test-xdg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// command makes the exec.Cmd for c (not started).
+func (c call) command(t *testing.T, ctx context.Context) *exec.Cmd {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, ctrun, c.args...)
+	cmd.Env = append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C"}, c.env...)
+	cmd.Dir = c.dir
+	if cmd.Dir == "" {
+		cmd.Dir = binDir
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	if c.user {
+		requireRoot(t) // to become 65534
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: nobody, Gid: nobody, Groups: []uint32{}}
+		if !hasEnv(c.env, "XDG_RUNTIME_DIR") {
+			cmd.Env = append(cmd.Env, "XDG_RUNTIME_DIR="+userRuntimeDir(t))
+		}
+	}
+	if c.stdin != nil {
+		cmd.Stdin = bytes.NewReader(c.stdin)
+	}
+	return cmd
+}
+
+func hasEnv(env []string, key string) bool {
+	for _, e := range env {
+		if strings.HasPrefix(e, key+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+// run runs ctrun to the end.
+func run(t *testing.T, c call) result {
+	t.Helper()
+	if c.timeout == 0 {
+		c.timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	cmd := c.command(t, ctx)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
+	if ctx.Err() != nil {
+		t.Fatalf("ctrun %q did not return within %v\nstderr: %s", c.args, c.timeout, r.stderr)
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run ctrun %q: %v", c.args, err)
+	}
+	return r
+}
+
+// start starts ctrun in the background; the returned process is killed
+// and reaped at the end of the test if still running.
+func start(t *testing.T, c call) (*exec.Cmd, *syncBuffer, *syncBuffer) {
+	t.Helper()
+	cmd := c.command(t, context.Background())
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, errb
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start ctrun: %v", err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return cmd, out, errb
+}
+
+// syncBuffer is written by the exec package's copying goroutine while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitExit waits for a started ctrun and returns its exit code.
+func waitExit(t *testing.T, cmd *exec.Cmd, timeout time.Duration) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatalf("wait for ctrun: %v", err)
+		}
+		return 0
+	case <-time.After(timeout):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("ctrun did not return within %v", timeout)
+	}
+	return -1
+}
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (to create cgroups, attach BPF, or become uid 65534); CI runs as root")
+	}
+}
+
+// eventually polls cond until it holds or the time is up.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// readPidFile waits for a file holding a pid and returns it.
+func readPidFile(t *testing.T, path string) int {
+	t.Helper()
+	var pid int
+	eventually(t, 10*time.Second, "pid file "+path, func() bool {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return false
+		}
+		pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil && pid > 0
+	})
+	return pid
+}
+
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && len(s) > i+2 && s[i+2] != 'Z'
+}
+
+// sharedDir makes a directory every user may use, removed after the test
+// (t.TempDir's parent is closed to other users).
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ctrun-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
