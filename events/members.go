@@ -50,11 +50,11 @@ type Observer struct {
 	Contract int
 	// CommandName names the command's process before it has executed.
 	CommandName string
-	init     int
-	holder   int
-	members  map[int]*Member
-	tracer   Tracer
-	sent     sentLog
+	init        int
+	holder      int
+	members     map[int]*Member
+	tracer      Tracer
+	sent        sentLog
 	// forwarded records when the holder last had the init send each
 	// signal (a user's stop).
 	forwarded map[unix.Signal]uint64

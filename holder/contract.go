@@ -366,4 +366,3 @@ func (c *contract) finish() {
 	}
 	c.h.reg.Remove(c.res.id)
 }
-

@@ -72,4 +72,3 @@ func (b bpfLookup) Lookup(tgid, sig int) (events.Traced, bool) {
 		When:       uint64(o.When),
 	}, true
 }
-
