@@ -197,7 +197,7 @@ func (r result) status() int {
 type signalRelay struct {
 	ch      chan os.Signal
 	queue   chan unix.Signal
-	r, w    *os.File
+	r, w    int // a non-blocking pipe, read with plain system calls
 	stopped chan struct{}
 }
 
@@ -205,14 +205,11 @@ type signalRelay struct {
 var stopSignals = []unix.Signal{unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT}
 
 func newSignalRelay() (*signalRelay, error) {
-	r, w, err := os.Pipe()
-	if err != nil {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
 		return nil, fmt.Errorf("signal relay: %w", err)
 	}
-	if err := unix.SetNonblock(int(r.Fd()), true); err != nil {
-		return nil, fmt.Errorf("signal relay: %w", err)
-	}
-	s := &signalRelay{ch: make(chan os.Signal, 16), queue: make(chan unix.Signal, 64), r: r, w: w, stopped: make(chan struct{})}
+	s := &signalRelay{ch: make(chan os.Signal, 16), queue: make(chan unix.Signal, 64), r: p[0], w: p[1], stopped: make(chan struct{})}
 	for _, sig := range append(stopSignals, unix.SIGWINCH) {
 		// A signal ctrun was started with ignored stays ignored, for the
 		// command too (nohup ctrun ...).
@@ -225,7 +222,7 @@ func newSignalRelay() (*signalRelay, error) {
 			select {
 			case sig := <-s.ch:
 				s.queue <- sig.(unix.Signal)
-				_, _ = s.w.Write([]byte{0})
+				_, _ = unix.Write(s.w, []byte{0})
 			case <-s.stopped:
 				return
 			}
@@ -234,13 +231,13 @@ func newSignalRelay() (*signalRelay, error) {
 	return s, nil
 }
 
-func (s *signalRelay) fd() int { return int(s.r.Fd()) }
+func (s *signalRelay) fd() int { return s.r }
 
 // pending returns the signals received since the last call.
 func (s *signalRelay) pending() []unix.Signal {
 	var buf [64]byte
 	for {
-		if n, _ := s.r.Read(buf[:]); n <= 0 {
+		if n, _ := unix.Read(s.r, buf[:]); n <= 0 {
 			break
 		}
 	}
@@ -279,6 +276,6 @@ func (s *signalRelay) stop() {
 	}
 	signal.Stop(s.ch)
 	close(s.stopped)
-	s.r.Close()
-	s.w.Close()
+	unix.Close(s.r)
+	unix.Close(s.w)
 }

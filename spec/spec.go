@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -39,6 +40,16 @@ type Options struct {
 	Entries []Entry
 }
 
+// first returns the top-level entry that holds the rootfs directory: it is
+// bound before all others. A recursive bind copies every mount below its
+// source, and the rootfs directory gets the other binds as it is built: bound
+// later, the holding entry would carry a hidden second copy of each.
+func (o Options) first() string {
+	p := strings.TrimPrefix(filepath.Clean(o.Rootfs), "/")
+	top, _, _ := strings.Cut(p, "/")
+	return top
+}
+
 // Build returns the spec of one contract.
 func Build(o Options) (*specs.Spec, error) {
 	if o.Rootfs == "" || len(o.InitArgs) == 0 {
@@ -59,7 +70,7 @@ func Build(o Options) (*specs.Spec, error) {
 			},
 			NoNewPrivileges: false,
 		},
-		Mounts: mounts(o.Entries),
+		Mounts: mounts(o.Entries, o.first()),
 		Linux: &specs.Linux{
 			Namespaces: []specs.LinuxNamespace{
 				{Type: specs.PIDNamespace},
@@ -129,10 +140,19 @@ func upper(s string) string {
 	return string(b)
 }
 
-// mounts shows every host entry at its own place and a fresh /proc.
-func mounts(entries []Entry) []specs.Mount {
+// mounts shows every host entry at its own place (first the one named
+// first) and a fresh /proc.
+func mounts(entries []Entry, first string) []specs.Mount {
 	var ms []specs.Mount
+	ordered := make([]Entry, 0, len(entries))
 	for _, e := range entries {
+		if e.Name == first {
+			ordered = append([]Entry{e}, ordered...)
+		} else {
+			ordered = append(ordered, e)
+		}
+	}
+	for _, e := range ordered {
 		if e.Kind == KindSymlink {
 			continue // recreated in the rootfs directory, see Rootfs
 		}

@@ -108,6 +108,9 @@ func (c call) command(t *testing.T, ctx context.Context) *exec.Cmd {
 	if cmd.Dir == "" {
 		cmd.Dir = binDir
 	}
+	// Members left running could hold ctrun's output pipes open: do not
+	// wait for them forever once ctrun itself is gone.
+	cmd.WaitDelay = 3 * time.Second
 	cmd.SysProcAttr = &syscall.SysProcAttr{}
 	if c.user {
 		requireRoot(t) // to become 65534

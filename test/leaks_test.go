@@ -16,11 +16,20 @@ import (
 // themselves asynchronously, so the checks wait a little.
 func clean(t *testing.T, stateDirs ...string) {
 	t.Helper()
+	before := map[string]bool{}
+	for _, l := range leftovers(stateDirs) {
+		before[l] = true
+	}
 	t.Cleanup(func() {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			left := leftovers(stateDirs)
+			var left []string
+			for _, l := range leftovers(stateDirs) {
+				if !before[l] {
+					left = append(left, l)
+				}
+			}
 			if len(left) == 0 {
 				return
 			}

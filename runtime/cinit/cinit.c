@@ -671,47 +671,70 @@ static void handle_notification(struct state *s)
 /* ---------- the end of an orphaned contract ---------- */
 
 /*
- * Unmount the rootfs' top-level mounts and remove their mount points, then
- * the rootfs directory itself. From inside the contract the directory is our
- * own "/", so its entries are reached as "/name"; the directory itself is
- * reached through its host path, which the /run (or $XDG_RUNTIME_DIR) bind
- * still shows.
+ * Remove the contract's root directory from inside the contract. Its
+ * entries are our own "/name": unmount each and remove its mount point.
+ * The directory itself is reached through a descriptor of its parent,
+ * opened first through the bind of the host entry that holds it (the
+ * runtime mounts that entry first, so no copy of the other mounts hides
+ * under it). Once empty it can go: it is our root, but not a mount point.
  */
 static void remove_rootfs(const char *rootfs)
 {
-	if (!rootfs || !*rootfs)
+	if (!rootfs || rootfs[0] != '/')
 		return;
+	char parent[4096];
+	snprintf(parent, sizeof(parent), "%s", rootfs);
+	char *slash = strrchr(parent, '/');
+	if (!slash || slash == parent)
+		return;
+	*slash = 0;
+	const char *base = slash + 1;
+	int dfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	/* and the state directory's parent, to remove it too once empty */
+	char grand[4096];
+	snprintf(grand, sizeof(grand), "%s", parent);
+	char *gslash = strrchr(grand, '/');
+	int gfd = -1;
+	if (gslash && gslash != grand) {
+		*gslash = 0;
+		gfd = open(grand, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	/* Make sure this is the contract's own root before touching it. */
+	struct stat root_st, dir_st;
+	if (stat("/", &root_st) < 0 || fstatat(dfd, base, &dir_st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    root_st.st_dev != dir_st.st_dev || root_st.st_ino != dir_st.st_ino) {
+		close(dfd);
+		if (gfd >= 0)
+			close(gfd);
+		return;
+	}
 	DIR *d = opendir("/");
-	if (!d)
+	if (!d) {
+		close(dfd);
+		if (gfd >= 0)
+			close(gfd);
 		return;
-	/* The directory that holds the rootfs must stay reachable: find the
-	 * top-level entry it lives under and treat it last. */
-	char holder_top[256] = "";
-	const char *p = rootfs + 1;
-	const char *slash = strchr(p, '/');
-	size_t len = slash ? (size_t)(slash - p) : strlen(p);
-	if (len < sizeof(holder_top)) {
-		memcpy(holder_top, p, len);
-		holder_top[len] = 0;
 	}
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, holder_top))
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		char path[512];
 		snprintf(path, sizeof(path), "/%s", e->d_name);
-		umount2(path, MNT_DETACH);
+		for (int i = 0; i < 8 && umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0; i++)
+			;
 		if (rmdir(path) < 0 && errno == ENOTDIR)
 			unlink(path);
 	}
 	closedir(d);
-	/* Now the entry that leads to the rootfs directory: remove its mount
-	 * point through the host path, then let go of the bind. */
-	char top[512];
-	snprintf(top, sizeof(top), "%s/%s", rootfs, holder_top);
-	rmdir(top);
-	umount2("/proc", MNT_DETACH);
-	rmdir(rootfs);
+	unlinkat(dfd, base, AT_REMOVEDIR);
+	close(dfd);
+	if (gfd >= 0) {
+		unlinkat(gfd, gslash + 1, AT_REMOVEDIR);
+		close(gfd);
+	}
 }
 
 static void cleanup_orphan(struct state *s)

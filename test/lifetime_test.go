@@ -1,0 +1,193 @@
+package test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Lifetime contract returns only once every member is gone, including a
+// double-forked setsid daemon with its stdio on /dev/null.
+func TestLifetimeContractWaitsForDaemon(t *testing.T) {
+	asRootAndUser(t, func(t *testing.T, user bool) {
+		clean(t)
+		dir := sharedDir(t)
+		pidFile := filepath.Join(dir, "daemon.pid")
+		r := run(t, call{args: []string{"-v", probe, "daemon", pidFile, "1"}, user: user})
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if r.elapsed < 900*time.Millisecond {
+			t.Fatalf("ctrun returned after %v, before the daemon (1s) ended", r.elapsed)
+		}
+		if !strings.Contains(r.stderr, "event empty") {
+			t.Fatalf("no empty event with -v:\n%s", r.stderr)
+		}
+	})
+}
+
+// Lifetime child returns when the command exits; what it left runs on,
+// orphaned, and cleans up after itself when it ends.
+func TestLifetimeChild(t *testing.T) {
+	asRootAndUser(t, func(t *testing.T, user bool) {
+		clean(t)
+		dir := sharedDir(t)
+		done := filepath.Join(dir, "done")
+		r := run(t, call{args: []string{"-l", "child", "sh", "-c", "(sleep 1; touch " + done + ") >/dev/null 2>&1 & exit 3"}, user: user})
+		if r.code != 3 {
+			t.Fatalf("exit %d, want the command's 3: %s", r.code, r.stderr)
+		}
+		if r.elapsed > 800*time.Millisecond {
+			t.Fatalf("ctrun -l child waited %v for the rest of the contract", r.elapsed)
+		}
+		if _, err := os.Stat(done); err == nil {
+			t.Fatal("the member left behind finished before ctrun returned")
+		}
+		eventually(t, 10*time.Second, "the orphaned member to finish", func() bool {
+			_, err := os.Stat(done)
+			return err == nil
+		})
+	})
+}
+
+// Lifetime none returns once the command has been executed.
+func TestLifetimeNone(t *testing.T) {
+	asRootAndUser(t, func(t *testing.T, user bool) {
+		clean(t)
+		dir := sharedDir(t)
+		done := filepath.Join(dir, "done")
+		r := run(t, call{args: []string{"-l", "none", "sh", "-c", "exec >/dev/null 2>&1; sleep 1; touch " + done + "; exit 4"}, user: user})
+		if r.code != 0 {
+			t.Fatalf("exit %d, want 0: %s", r.code, r.stderr)
+		}
+		if r.elapsed > 800*time.Millisecond {
+			t.Fatalf("ctrun -l none waited %v", r.elapsed)
+		}
+		eventually(t, 10*time.Second, "the command to run on", func() bool {
+			_, err := os.Stat(done)
+			return err == nil
+		})
+	})
+}
+
+// SIGKILL to ctrun leaves the contract running, orphaned; with noorphan
+// every member dies at once. Neither may rest on a handler in ctrun.
+func TestHolderKilled(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		noorphan bool
+	}{{"orphaned", false}, {"noorphan", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			asRootAndUser(t, func(t *testing.T, user bool) {
+				clean(t)
+				dir := sharedDir(t)
+				pidFile := filepath.Join(dir, "pid")
+				args := []string{"sh", "-c", "exec >/dev/null 2>&1; echo $$ > " + pidFile + "; sleep 1.5 & wait"}
+				if tc.noorphan {
+					args = append([]string{"-o", "noorphan"}, args...)
+				}
+				cmd, _, _ := start(t, call{args: args, user: user})
+				nspid := readPidFile(t, pidFile)
+				hostPid := hostPidOf(t, cmd.Process.Pid, nspid)
+				if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+				cmd.Process.Wait()
+				if tc.noorphan {
+					eventually(t, 2*time.Second, "members to die with their holder", func() bool { return !alive(hostPid) })
+					return
+				}
+				time.Sleep(300 * time.Millisecond)
+				if !alive(hostPid) {
+					t.Fatal("the contract died with its holder")
+				}
+				eventually(t, 10*time.Second, "the orphaned contract to end", func() bool { return !alive(hostPid) })
+			})
+		})
+	}
+}
+
+// hostPidOf finds the host pid of the process with namespace pid nspid in
+// the contract held by ctrun process holder.
+func hostPidOf(t *testing.T, holder, nspid int) int {
+	t.Helper()
+	var found int
+	eventually(t, 5*time.Second, "the member's host pid", func() bool {
+		des, _ := os.ReadDir("/proc")
+		for _, de := range des {
+			b, err := os.ReadFile("/proc/" + de.Name() + "/status")
+			if err != nil {
+				continue
+			}
+			for _, l := range strings.Split(string(b), "\n") {
+				if f := strings.Fields(l); len(f) == 3 && f[0] == "NSpid:" && f[2] == itoa(nspid) {
+					if isDescendant(f[1], holder) {
+						found = atoi(f[1])
+						return true
+					}
+				}
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// isDescendant says whether pid descends from ancestor (or was reparented
+// away from it: a contract's init is the holder's child).
+func isDescendant(pid string, ancestor int) bool {
+	for p := atoi(pid); p > 1; {
+		if p == ancestor {
+			return true
+		}
+		b, err := os.ReadFile("/proc/" + itoa(p) + "/stat")
+		if err != nil {
+			return false
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		p = atoi(f[1])
+	}
+	// Orphaned contracts belong to no holder: accept inits' descendants.
+	return true
+}
+
+// Stop signals sent to ctrun reach the command; a contract that ends
+// because the user asked it to stop is never restarted, also when the
+// signal is a fatal core signal.
+func TestStopSignalsReachCommand(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			asRootAndUser(t, func(t *testing.T, user bool) {
+				clean(t)
+				dir := sharedDir(t)
+				got := filepath.Join(dir, "got")
+				ready := filepath.Join(dir, "ready")
+				// The command reports the signal, then dies of it.
+				script := `for s in TERM INT HUP QUIT; do trap "echo $s > ` + got + `; trap - $s; kill -$s \$\$" $s; done
+					echo $$ > ` + ready + `
+					while :; do sleep 0.05; done`
+				cmd, _, stderr := start(t, call{args: []string{"-v", "-r", "3", "-f", "core,signal", "sh", "-c", script}, user: user})
+				readPidFile(t, ready)
+				if err := cmd.Process.Signal(sig); err != nil {
+					t.Fatal(err)
+				}
+				code := waitExit(t, cmd, 10*time.Second)
+				b, _ := os.ReadFile(got)
+				want := strings.TrimPrefix(sigName(sig), "SIG")
+				if strings.TrimSpace(string(b)) != want {
+					t.Fatalf("command got %q, want %s\n%s", b, want, stderr)
+				}
+				if code != 123 {
+					t.Fatalf("exit %d, want 123 (the command died of %v)\n%s", code, sig, stderr)
+				}
+				if strings.Contains(stderr.String(), "restart 1") {
+					t.Fatalf("restarted after a stop:\n%s", stderr)
+				}
+			})
+		})
+	}
+}
