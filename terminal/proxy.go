@@ -30,10 +30,15 @@ type Proxy struct {
 	in   *os.File
 	out  *os.File
 	rdev uint64
+	// saved is the terminal's mode before the proxy made it raw.
+	saved *unix.Termios
 
 	mu     sync.Mutex
 	master console.Console
 	copied chan struct{}
+	// pending holds what was typed while no contract had a terminal
+	// (before the first, between restarts): the next one gets it.
+	pending []byte
 }
 
 // Foreground says whether f is a terminal whose foreground process group is
@@ -55,10 +60,11 @@ func Open(stdin, out *os.File) (*Proxy, error) {
 	if err := unix.Fstat(int(stdin.Fd()), &st); err != nil {
 		return nil, fmt.Errorf("terminal: %w", err)
 	}
-	if err := term.SetRaw(); err != nil {
+	saved, err := makeRaw(int(stdin.Fd()))
+	if err != nil {
 		return nil, fmt.Errorf("terminal raw mode: %w", err)
 	}
-	p := &Proxy{term: term, in: stdin, out: out, rdev: st.Rdev}
+	p := &Proxy{term: term, in: stdin, out: out, rdev: st.Rdev, saved: saved}
 	go p.relayInput()
 	return p, nil
 }
@@ -89,6 +95,10 @@ func (p *Proxy) Session() (*os.File, error) {
 	p.master = master
 	p.copied = make(chan struct{})
 	done := p.copied
+	if len(p.pending) > 0 {
+		_, _ = master.Write(p.pending)
+		p.pending = nil
+	}
 	p.mu.Unlock()
 	go func() {
 		// Ends with EIO once every holder of the slave is gone.
@@ -127,11 +137,12 @@ func (p *Proxy) relayInput() {
 		n, err := p.in.Read(buf)
 		if n > 0 {
 			p.mu.Lock()
-			m := p.master
-			p.mu.Unlock()
-			if m != nil {
-				_, _ = m.Write(buf[:n])
+			if p.master != nil {
+				_, _ = p.master.Write(buf[:n])
+			} else if len(p.pending) < 1<<20 {
+				p.pending = append(p.pending, buf[:n]...)
 			}
+			p.mu.Unlock()
 		}
 		if err != nil {
 			if errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.EAGAIN) {
@@ -145,5 +156,27 @@ func (p *Proxy) relayInput() {
 // Close gives the terminal back as it was.
 func (p *Proxy) Close() error {
 	p.EndSession()
-	return p.term.Reset()
+	return unix.IoctlSetTermios(int(p.in.Fd()), unix.TCSETS, p.saved)
+}
+
+// makeRaw puts the terminal in raw mode (cfmakeraw(3), output processing
+// off too: the contract's own terminal already did it) and returns the mode
+// it had.
+func makeRaw(fd int) (*unix.Termios, error) {
+	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return nil, err
+	}
+	saved := *t
+	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	t.Oflag &^= unix.OPOST
+	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	t.Cflag &^= unix.CSIZE | unix.PARENB
+	t.Cflag |= unix.CS8
+	t.Cc[unix.VMIN] = 1
+	t.Cc[unix.VTIME] = 0
+	if err := unix.IoctlSetTermios(fd, unix.TCSETS, t); err != nil {
+		return nil, err
+	}
+	return &saved, nil
 }

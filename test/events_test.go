@@ -62,7 +62,7 @@ func TestSignalAttribution(t *testing.T) {
 		{"member kills a group", `sh -c 'sleep 30' & sleep 0.1; kill -TERM 0 2>/dev/null & wait; sleep 0.2`, false, false},
 		{"kernel fault", probe + ` segv; sleep 0.2`, false, false},
 		{"broken pipe", `yes | head -1 >/dev/null; sleep 0.2`, false, false},
-		{"from the host", `sh -c 'echo $$ > $1/victim; exec sleep 30'`, true, true},
+		{"from the host", `echo $$ > $1/victim; exec sleep 30`, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			asRootAndUser(t, func(t *testing.T, user bool) {
@@ -118,19 +118,21 @@ func TestFatalKill(t *testing.T) {
 		clean(t)
 		dir := sharedDir(t)
 		// A member in its own process group survives pgrponly.
-		script := `setsid sh -c 'sleep 1; touch ` + dir + `/survivor' & sh -c 'sleep 0.2; ` + probe + ` segv' & wait`
-		r := run(t, call{args: []string{"-v", "-f", "core", "-o", "pgrponly", "sh", "-c", script}, user: user})
+		script := `setsid sh -c 'sleep 1; touch $0/survivor' $1 & sh -c 'sleep 0.2; ` + probe + ` segv' & wait`
+		r := run(t, call{args: []string{"-v", "-f", "core", "-o", "pgrponly", "sh", "-c", script, "sh", dir}, user: user})
 		if !strings.Contains(r.stderr, "killing process group") {
 			t.Fatalf("pgrponly: no group kill:\n%s", r.stderr)
 		}
 		if _, err := os.Stat(dir + "/survivor"); err != nil {
 			t.Fatalf("pgrponly killed a member of another process group:\n%s", r.stderr)
 		}
-		r = run(t, call{args: []string{"-v", "-f", "core", "sh", "-c", script}, user: user})
+		dir2 := sharedDir(t)
+		r = run(t, call{args: []string{"-v", "-f", "core", "sh", "-c", script, "sh", dir2}, user: user})
 		if !strings.Contains(r.stderr, "killing every member") || r.code != 123 {
 			t.Fatalf("fatal core: exit %d\n%s", r.code, r.stderr)
 		}
-		if _, err := os.Stat(dir + "/survivor"); err == nil {
+		time.Sleep(time.Second)
+		if _, err := os.Stat(dir2 + "/survivor"); err == nil {
 			t.Fatal("a member survived the fatal event")
 		}
 	})
@@ -142,7 +144,7 @@ func TestFatalKillThousand(t *testing.T) {
 	asRootAndUser(t, func(t *testing.T, user bool) {
 		clean(t)
 		dir := sharedDir(t)
-		script := probe + ` spawn 1000 60 > ` + dir + `/spawned & while [ ! -s ` + dir + `/spawned ]; do sleep 0.05; done; date +%s.%N > ` + dir + `/t0; ` + probe + ` segv`
+		script := probe + ` spawn 1000 60 > ` + dir + `/spawned & while [ ! -s ` + dir + `/spawned ]; do sleep 0.05; done; date +%s.%N > ` + dir + `/t0; ` + probe + ` segv; sleep 30`
 		r := run(t, call{args: []string{"-f", "core", "sh", "-c", script}, user: user, timeout: 60 * time.Second})
 		end := time.Now()
 		if r.code != 123 {

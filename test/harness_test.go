@@ -170,9 +170,19 @@ func start(t *testing.T, c call) (*exec.Cmd, *syncBuffer, *syncBuffer) {
 		t.Fatalf("start ctrun: %v", err)
 	}
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
+		if cmd.ProcessState != nil {
+			return
+		}
+		// Ask ctrun to stop its contract, as a user would; kill it if it
+		// does not.
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
 			cmd.Process.Kill()
-			cmd.Wait()
+			<-done
 		}
 	})
 	return cmd, out, errb
