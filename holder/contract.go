@@ -66,11 +66,9 @@ func (c *contract) create() error {
 		Stdio:    j.Stdio,
 		Extra:    j.Extra,
 		NoOrphan: j.Terms.Options.NoOrphan,
-		Notify:   !h.tracer.ready(),
 		SigIgn:   j.SigIgn,
 		SigBlk:   j.SigBlk,
 		Cgroup:   os.Geteuid() == 0,
-		Host:     h.host,
 	}
 	var slave *os.File
 	if h.tty != nil {
@@ -101,10 +99,14 @@ func (c *contract) create() error {
 		c.abort()
 		return err
 	}
+	// The tracer loaded while the instance was made. Without it, the
+	// init learns of members' signals itself.
 	if h.tracer.ready() {
 		if dev, ino, err := inst.PidNamespace(); err == nil {
 			h.tracer.setNamespace(dev, ino)
 		}
+	} else {
+		inst.SetNotify(true)
 	}
 	c.obs = events.NewObserver(id, id, h.tracer.lookup(), inst.CgroupPaths()["memory"], &h.seq)
 	c.obs.CommandName = filepath.Base(h.job.Path)
@@ -284,6 +286,8 @@ func (c *contract) execFailure(errno unix.Errno, stage int) int {
 		return ExitNotExec
 	case cinit.StageChdir:
 		c.h.rep.errorf("cannot enter the working directory %s: %v", c.h.job.Dir, errno)
+	case cinit.StageRoot:
+		c.h.rep.errorf("cannot show the host's root inside the contract: %v", errno)
 	default:
 		c.h.rep.errorf("cannot set up the command's process: %v", errno)
 	}

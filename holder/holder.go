@@ -24,7 +24,6 @@ import (
 	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/restart"
 	"github.com/ctrun/ctrun/runtime"
-	"github.com/ctrun/ctrun/spec"
 	"github.com/ctrun/ctrun/terminal"
 	"github.com/ctrun/ctrun/terms"
 )
@@ -65,7 +64,6 @@ type holder struct {
 	rep     reporter
 	conn    *connector.Conn
 	tracer  *tracerHandle
-	host    []spec.Entry
 	reg     registry.Dir
 	tty     *terminal.Proxy
 	signals *signalRelay
@@ -88,10 +86,8 @@ func (h *holder) setup() error {
 	// Root can see who sends every signal (BPF); start loading it now, it
 	// overlaps with making the first contract.
 	h.tracer = openTracer()
+	runtime.WarmCgroups()
 	var err error
-	if h.host, err = spec.HostEntries(); err != nil {
-		return err
-	}
 	state, err := runtime.StateDir()
 	if err != nil {
 		return err

@@ -61,9 +61,6 @@ type Options struct {
 	Record string
 	// Cgroup: give the contract a cgroup below the caller's own.
 	Cgroup bool
-	// Host lists the host's top-level entries (spec.HostEntries), read
-	// once per holder.
-	Host []spec.Entry
 }
 
 // Instance is one running contract instance.
@@ -77,6 +74,8 @@ type Instance struct {
 	control   *os.File
 	config    *os.File
 	initPid   int
+
+	cgroups map[string]string
 
 	waitOnce sync.Once
 	waitErr  error
@@ -104,7 +103,7 @@ func Create(ctx context.Context, o Options) (inst *Instance, err error) {
 			return nil, err
 		}
 		i.rootfs = filepath.Join(state, o.Name+".root")
-		if err = spec.Rootfs(i.rootfs, o.Host); err == nil {
+		if err = spec.Rootfs(i.rootfs); err == nil {
 			break
 		}
 		if attempt > 0 || !errors.Is(err, os.ErrNotExist) {
@@ -120,13 +119,14 @@ func Create(ctx context.Context, o Options) (inst *Instance, err error) {
 	rootless := os.Geteuid() != 0
 	groups, _ := unix.Getgroups()
 	so := spec.Options{
-		Rootfs:   i.rootfs,
-		InitArgs: []string{self, cinit.Arg},
+		Rootfs: i.rootfs,
+		// libcontainer execs the init before the init moves to the host
+		// root: from the rootfs directory the binary is below /host.
+		InitArgs: []string{filepath.Join(spec.HostMount, self), cinit.Arg},
 		Rootless: rootless,
 		UID:      os.Getuid(),
 		GID:      os.Getgid(),
 		Groups:   groups,
-		Entries:  o.Host,
 	}
 	if o.Cgroup {
 		so.CgroupPath = "ctrun-" + o.Name
@@ -217,6 +217,10 @@ func socketpair() (parent, child *os.File, err error) {
 	return os.NewFile(uintptr(fds[0]), "ctrun-control"), os.NewFile(uintptr(fds[1]), "ctrun-control-init"), nil
 }
 
+// SetNotify makes the init learn of the signals members send (seccomp
+// user notification), when no tracer can. Call before Go.
+func (i *Instance) SetNotify(on bool) { i.opts.Notify = on }
+
 // SetRecord names the contract's registry record, which the init removes
 // if it outlives its holder. Call before Go.
 func (i *Instance) SetRecord(path string) { i.opts.Record = path }
@@ -229,11 +233,12 @@ func (i *Instance) CgroupPaths() map[string]string {
 	if i.container == nil || !i.opts.Cgroup {
 		return nil
 	}
-	st, err := i.container.State()
-	if err != nil {
-		return nil
+	if i.cgroups == nil {
+		if st, err := i.container.State(); err == nil {
+			i.cgroups = st.CgroupPaths
+		}
 	}
-	return st.CgroupPaths
+	return i.cgroups
 }
 
 // Rootfs is the contract's root directory on the host.
@@ -399,9 +404,9 @@ func (i *Instance) Destroy() {
 	removeIfEmpty(i.stateDir)
 }
 
-// removeRootfs removes a contract's root directory: empty mount points and
-// recreated symlinks only, never anything reached through a mount (the
-// directory is checked to be on one file system and nothing is followed).
+// removeRootfs removes a contract's root directory, if the init has not
+// already: empty mount points and symlinks only, never anything reached
+// through a mount (an entry on another device is left alone).
 func removeRootfs(dir string) error {
 	var st unix.Stat_t
 	if err := unix.Lstat(dir, &st); err != nil {
@@ -414,11 +419,8 @@ func removeRootfs(dir string) error {
 	for _, de := range des {
 		p := filepath.Join(dir, de.Name())
 		var cst unix.Stat_t
-		if unix.Lstat(p, &cst) != nil {
+		if unix.Lstat(p, &cst) != nil || cst.Dev != st.Dev {
 			continue
-		}
-		if cst.Dev != st.Dev {
-			continue // still a mount point: leave it alone
 		}
 		if de.IsDir() {
 			_ = unix.Rmdir(p)

@@ -1,23 +1,30 @@
 // Package spec builds the OCI runtime-spec a contract is made from.
 //
-// A contract is not an image container: its root is the host's own root,
-// shown through recursive binds of the host's top-level entries onto a
-// small per-contract directory (libcontainer cannot use "/" itself), with a
-// private /proc for the contract's PID namespace. The command sees the
-// host's files, network and users. Namespaces: PID and mount always, user
-// when not root. The init the spec runs is ours (runtime/cinit); the
-// command's own argv and environment travel to it separately.
+// A contract is not an image container: its root is the host's own root.
+// libcontainer cannot take "/" as a rootfs, so a contract starts from a
+// small per-contract directory holding three mounts: the whole host root,
+// recursively bound at /host, the host's /dev (so libcontainer does not
+// build a /dev of its own) and a fresh /proc for the contract's PID
+// namespace. The contract's init (runtime/cinit) then moves that /proc onto
+// the host root and makes the host root its own, leaving the directory
+// empty: one recursive bind instead of one per top-level entry, each of
+// which costs libcontainer a millisecond of path checks. The command sees
+// the host's files, network and users at their own paths. Namespaces: PID
+// and mount always, user when not root. The command's own argv and
+// environment travel to the init separately.
 package spec
 
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
+
+// HostMount is where the host's root is bound inside the rootfs directory
+// until the init makes it the contract's root.
+const HostMount = "/host"
 
 // Options are the facts about the caller that shape a contract's spec.
 type Options struct {
@@ -36,18 +43,6 @@ type Options struct {
 	// CgroupPath is relative, so it lands below the caller's own cgroup in
 	// every hierarchy. Empty: no cgroup.
 	CgroupPath string
-	// Entries are the host's top-level entries to show (see HostEntries).
-	Entries []Entry
-}
-
-// first returns the top-level entry that holds the rootfs directory: it is
-// bound before all others. A recursive bind copies every mount below its
-// source, and the rootfs directory gets the other binds as it is built: bound
-// later, the holding entry would carry a hidden second copy of each.
-func (o Options) first() string {
-	p := strings.TrimPrefix(filepath.Clean(o.Rootfs), "/")
-	top, _, _ := strings.Cut(p, "/")
-	return top
 }
 
 // Build returns the spec of one contract.
@@ -70,7 +65,7 @@ func Build(o Options) (*specs.Spec, error) {
 			},
 			NoNewPrivileges: false,
 		},
-		Mounts: mounts(o.Entries, o.first()),
+		Mounts: mounts(),
 		Linux: &specs.Linux{
 			Namespaces: []specs.LinuxNamespace{
 				{Type: specs.PIDNamespace},
@@ -140,95 +135,34 @@ func upper(s string) string {
 	return string(b)
 }
 
-// mounts shows every host entry at its own place (first the one named
-// first) and a fresh /proc.
-func mounts(entries []Entry, first string) []specs.Mount {
-	var ms []specs.Mount
-	ordered := make([]Entry, 0, len(entries))
-	for _, e := range entries {
-		if e.Name == first {
-			ordered = append([]Entry{e}, ordered...)
-		} else {
-			ordered = append(ordered, e)
-		}
+// mounts are the host root (bound first: a recursive bind copies every
+// mount below its source, and the rootfs directory is itself below it), the
+// host's /dev and a fresh /proc.
+func mounts() []specs.Mount {
+	return []specs.Mount{
+		{Destination: HostMount, Source: "/", Type: "bind", Options: []string{"rbind"}},
+		{Destination: "/dev", Source: "/dev", Type: "bind", Options: []string{"rbind"}},
+		{Destination: "/proc", Source: "proc", Type: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
 	}
-	for _, e := range ordered {
-		if e.Kind == KindSymlink {
-			continue // recreated in the rootfs directory, see Rootfs
-		}
-		ms = append(ms, specs.Mount{
-			Destination: "/" + e.Name,
-			Source:      "/" + e.Name,
-			Type:        "bind",
-			Options:     []string{"rbind"},
-		})
-	}
-	return append(ms, specs.Mount{
-		Destination: "/proc",
-		Source:      "proc",
-		Type:        "proc",
-		Options:     []string{"nosuid", "noexec", "nodev"},
-	})
 }
 
-// EntryKind is what a top-level host entry is.
-type EntryKind int
+// loaderDirs are where a dynamically linked init finds its loader and
+// libraries before it has moved to the host root; the rootfs directory
+// points them into /host. (bin/ctrun is built static and needs none.)
+var loaderDirs = []string{"lib", "lib64", "lib32", "libx32", "usr"}
 
-const (
-	KindDir EntryKind = iota
-	KindFile
-	KindSymlink
-)
-
-// Entry is one entry of the host's root directory.
-type Entry struct {
-	Name   string
-	Kind   EntryKind
-	Target string // for symlinks
-}
-
-// HostEntries lists what a contract must see of the host's root: every
-// top-level entry but /proc (the contract gets its own).
-func HostEntries() ([]Entry, error) {
-	des, err := os.ReadDir("/")
-	if err != nil {
-		return nil, fmt.Errorf("list host root: %w", err)
-	}
-	var out []Entry
-	for _, de := range des {
-		name := de.Name()
-		if name == "proc" {
-			continue
-		}
-		switch t := de.Type(); {
-		case t&os.ModeSymlink != 0:
-			target, err := os.Readlink("/" + name)
-			if err != nil {
-				return nil, fmt.Errorf("read host symlink /%s: %w", name, err)
-			}
-			out = append(out, Entry{Name: name, Kind: KindSymlink, Target: target})
-		case t.IsDir():
-			out = append(out, Entry{Name: name, Kind: KindDir})
-		case t.IsRegular():
-			out = append(out, Entry{Name: name, Kind: KindFile})
-		}
-		// Sockets, fifos and devices at the top level are not shown.
-	}
-	return out, nil
-}
-
-// Rootfs prepares the per-contract root directory dir: the host's
-// top-level symlinks are recreated in it (a bind cannot carry a symlink);
-// libcontainer makes the mount points for the rest.
-func Rootfs(dir string, entries []Entry) error {
+// Rootfs makes the per-contract root directory dir (libcontainer makes the
+// mount points in it; the init removes it all once it has moved to the
+// host root).
+func Rootfs(dir string) error {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return fmt.Errorf("make contract root %s: %w", dir, err)
 	}
-	for _, e := range entries {
-		if e.Kind != KindSymlink {
+	for _, name := range loaderDirs {
+		if _, err := os.Stat("/" + name); err != nil {
 			continue
 		}
-		if err := os.Symlink(e.Target, filepath.Join(dir, e.Name)); err != nil {
+		if err := os.Symlink(HostMount[1:]+"/"+name, dir+"/"+name); err != nil {
 			return fmt.Errorf("make contract root %s: %w", dir, err)
 		}
 	}

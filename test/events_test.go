@@ -1,6 +1,7 @@
 package test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -183,4 +184,61 @@ func TestMembersNotTraced(t *testing.T) {
 			t.Fatalf("inside: %q", tr)
 		}
 	})
+}
+
+// A kernel OOM kill of a member is a signal event (the OOM killer is not a
+// member): -f signal restarts a daemon on OOM, as users of other
+// supervisors expect. Tested as root with a memory limit on a cgroup that
+// ctrun runs in (the contract's cgroup is below it).
+func TestOOMKillIsSignal(t *testing.T) {
+	requireRoot(t)
+	clean(t)
+	own := ownCgroup(t, "memory")
+	limited := filepath.Join("/sys/fs/cgroup/memory", own, "oomtest-"+strconv.Itoa(os.Getpid()))
+	if err := os.Mkdir(limited, 0o755); err != nil {
+		t.Skipf("cannot make a memory cgroup: %v", err)
+	}
+	t.Cleanup(func() {
+		// Everything in it is gone once ctrun returned.
+		eventually(t, 5*time.Second, "the test cgroup to empty", func() bool { return os.Remove(limited) == nil })
+	})
+	if err := os.WriteFile(filepath.Join(limited, "memory.limit_in_bytes"), []byte("64M"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(limited, "memory.memsw.limit_in_bytes"), []byte("64M"), 0o644)
+	// Enter the limited cgroup, then become ctrun.
+	c := call{args: []string{"-v", "-f", "signal", "sh", "-c", probe + " alloc; sleep 5"}}
+	cmd := c.command(t, context.Background())
+	cmd.Path = "/bin/sh"
+	cmd.Args = append([]string{"sh", "-c", `echo $$ > ` + limited + `/cgroup.procs && exec "$@"`, "sh", ctrun}, c.args...)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	code := waitExit(t, cmd, 30*time.Second)
+	out := stderr.String()
+	if !strings.Contains(out, "fatal event signal") || !strings.Contains(out, "OOM killer") {
+		t.Fatalf("OOM kill not a signal event (exit %d):\n%s", code, out)
+	}
+	if code != 123 {
+		t.Fatalf("exit %d, want 123:\n%s", code, out)
+	}
+}
+
+// ownCgroup is the test's own cgroup path in a v1 hierarchy.
+func ownCgroup(t *testing.T, controller string) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.SplitN(l, ":", 3)
+		if len(f) == 3 && f[1] == controller {
+			return f[2]
+		}
+	}
+	t.Skipf("no %s cgroup", controller)
+	return ""
 }

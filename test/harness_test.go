@@ -48,7 +48,9 @@ func testMain(m *testing.M) int {
 	binDir = dir
 	ctrun = filepath.Join(dir, "ctrun")
 	probe = filepath.Join(dir, "probe")
-	build := exec.Command("go", "build", "-o", ctrun, "../cmd/ctrun")
+	// Built as the Makefile builds it: static, stripped.
+	build := exec.Command("go", "build", "-trimpath", "-tags", "netgo,osusergo", "-ldflags", "-s -w -extldflags -static", "-o", ctrun, "../cmd/ctrun")
+	build.Env = append(os.Environ(), "CGO_ENABLED=1")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build ctrun:", err)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	_ "github.com/opencontainers/cgroups/devices" // cgroup device rules (libcontainer needs it)
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/sirupsen/logrus"
 	_ "github.com/opencontainers/runc/libcontainer/nsenter" // namespace set-up before the Go runtime
 	"golang.org/x/sys/unix"
 
@@ -31,6 +33,9 @@ func main() {
 		libcontainer.Init()
 		return
 	}
+	// libcontainer logs warnings of its own through logrus; ctrun reports
+	// what matters itself, on one line each.
+	logrus.SetOutput(io.Discard)
 	os.Exit(run(os.Args))
 }
 

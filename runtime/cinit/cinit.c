@@ -671,69 +671,66 @@ static void handle_notification(struct state *s)
 /* ---------- the end of an orphaned contract ---------- */
 
 /*
- * Remove the contract's root directory from inside the contract. Its
- * entries are our own "/name": unmount each and remove its mount point.
- * The directory itself is reached through a descriptor of its parent,
- * opened first through the bind of the host entry that holds it (the
- * runtime mounts that entry first, so no copy of the other mounts hides
- * under it). Once empty it can go: it is our root, but not a mount point.
+ * Make the host's root (bound at /host by libcontainer) the contract's
+ * root, with the contract's own /proc on it, and let go of libcontainer's
+ * rootfs directory.
+ */
+static int enter_host_root(void)
+{
+	if (mount("/proc", "/host/proc", NULL, MS_MOVE, NULL) < 0)
+		return -1;
+	if (chdir("/host") < 0)
+		return -1;
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return -1;
+	/* The old root is now stacked on the new one: detach it, privately. */
+	if (mount("", ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return -1;
+	if (umount2(".", MNT_DETACH) < 0)
+		return -1;
+	return chdir("/");
+}
+
+/*
+ * Remove libcontainer's rootfs directory: nothing uses it once the init has
+ * moved to the host root. The host root, bound after the directory was
+ * bound onto itself, also shows that bind at the directory's own path:
+ * detach it first.
  */
 static void remove_rootfs(const char *rootfs)
 {
 	if (!rootfs || rootfs[0] != '/')
 		return;
-	char parent[4096];
-	snprintf(parent, sizeof(parent), "%s", rootfs);
-	char *slash = strrchr(parent, '/');
-	if (!slash || slash == parent)
-		return;
-	*slash = 0;
-	const char *base = slash + 1;
-	int dfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW);
+	/* Only empty mount points and symlinks are in it. */
+	int dfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return;
-	/* and the state directory's parent, to remove it too once empty */
-	char grand[4096];
-	snprintf(grand, sizeof(grand), "%s", parent);
-	char *gslash = strrchr(grand, '/');
-	int gfd = -1;
-	if (gslash && gslash != grand) {
-		*gslash = 0;
-		gfd = open(grand, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	}
-	/* Make sure this is the contract's own root before touching it. */
-	struct stat root_st, dir_st;
-	if (stat("/", &root_st) < 0 || fstatat(dfd, base, &dir_st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    root_st.st_dev != dir_st.st_dev || root_st.st_ino != dir_st.st_ino) {
-		close(dfd);
-		if (gfd >= 0)
-			close(gfd);
-		return;
-	}
-	DIR *d = opendir("/");
+	DIR *d = fdopendir(dfd);
 	if (!d) {
 		close(dfd);
-		if (gfd >= 0)
-			close(gfd);
 		return;
 	}
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		char path[512];
-		snprintf(path, sizeof(path), "/%s", e->d_name);
-		for (int i = 0; i < 8 && umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0; i++)
-			;
-		if (rmdir(path) < 0 && errno == ENOTDIR)
-			unlink(path);
+		if (unlinkat(dfd, e->d_name, AT_REMOVEDIR) < 0 && errno == ENOTDIR)
+			unlinkat(dfd, e->d_name, 0);
 	}
 	closedir(d);
-	unlinkat(dfd, base, AT_REMOVEDIR);
-	close(dfd);
-	if (gfd >= 0) {
-		unlinkat(gfd, gslash + 1, AT_REMOVEDIR);
-		close(gfd);
+	rmdir(rootfs);
+}
+
+/* Remove a directory once nothing is left in it (the state directory). */
+static void remove_parent_if_empty(const char *path)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		rmdir(dir);
 	}
 }
 
@@ -752,9 +749,10 @@ static void cleanup_orphan(struct state *s)
 		write_file(procs, "0");
 		rmdir(c->cgroups[i]);
 	}
-	if (c->record && *c->record)
+	if (c->record && *c->record) {
 		unlink(c->record);
-	remove_rootfs(c->rootfs);
+		remove_parent_if_empty(c->record);
+	}
 }
 
 /* ---------- main loop ---------- */
@@ -891,6 +889,7 @@ static int init_main(void)
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
 	prctl(PR_SET_NAME, "ctrun-init", 0, 0, 0);
+	int root_err = enter_host_root() < 0 ? errno : 0;
 
 	/* The holder writes the configuration before it says go. */
 	int id = wait_go(&s);
@@ -899,10 +898,15 @@ static int init_main(void)
 		return 1;
 	}
 	if (id <= 0) {
+		remove_rootfs(s.cfg.rootfs);
 		/* The holder died before the command could start. */
 		s.orphaned = 1;
 		cleanup_orphan(&s);
 		return 0;
+	}
+	if (root_err) {
+		send_msg(&s, CT_M_EXECFAIL, root_err, CT_STAGE_ROOT, 0, 0, NULL, 0);
+		return 1;
 	}
 	/* Nothing of ours may reach the command. */
 	for (int fd = CT_FD_CONTROL; fd < CT_FD_EXTRA + (int)s.cfg.nextra; fd++)
@@ -921,6 +925,8 @@ static int init_main(void)
 	/* The streams belong to the command now. */
 	for (int fd = CT_FD_STDIO; fd < CT_FD_EXTRA + (int)s.cfg.nextra; fd++)
 		close(fd);
+	/* Off the command's path: nobody needs libcontainer's rootfs now. */
+	remove_rootfs(s.cfg.rootfs);
 
 	for (;;) {
 		if (reap(&s))

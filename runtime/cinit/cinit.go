@@ -59,6 +59,7 @@ const (
 	StageExec  = C.CT_STAGE_EXEC
 	StageChdir = C.CT_STAGE_CHDIR
 	StageSetup = C.CT_STAGE_SETUP
+	StageRoot  = C.CT_STAGE_ROOT
 )
 
 // Flags of a MsgSent record.

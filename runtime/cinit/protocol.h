@@ -48,6 +48,7 @@
 #define CT_STAGE_EXEC 0
 #define CT_STAGE_CHDIR 1
 #define CT_STAGE_SETUP 2
+#define CT_STAGE_ROOT 3 /* moving to the host root failed */
 
 #define CT_SENT_ALL 0x1     /* sent to every process the sender could reach */
 #define CT_SENT_HASCODE 0x2 /* b holds a si_code the sender supplied */
