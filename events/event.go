@@ -52,9 +52,12 @@ type Event struct {
 // Sender is where a signal came from.
 type Sender struct {
 	Kind SenderKind
-	Pid  int    // host pid, for a process
-	Comm string // its name, when it could be read
-	Note string // e.g. "OOM killer"
+	Pid  int // host pid, for a process
+	// NSPid is the sender's pid inside the contract, when only that is
+	// known (a member reported by the init).
+	NSPid int
+	Comm  string // its name, when it could be read
+	Note  string // e.g. "OOM killer"
 }
 
 // SenderKind classifies a signal's sender.
@@ -73,6 +76,9 @@ const (
 func (s Sender) String() string {
 	switch s.Kind {
 	case SenderMember:
+		if s.Pid == 0 && s.NSPid > 0 {
+			return fmt.Sprintf("member pid %d inside the contract", s.NSPid)
+		}
 		return fmt.Sprintf("member pid %d%s", s.Pid, paren(s.Comm))
 	case SenderHolder:
 		return "the holder (ctrun)"

@@ -73,6 +73,8 @@ type Observer struct {
 	command int
 	// killedGroups are process groups the holder killed (pgrponly).
 	killedGroups map[int]bool
+	// initDied: the init is gone, and with it every member.
+	initDied bool
 }
 
 // NewObserver follows contract id, whose init has host pid init. tracer is
@@ -272,6 +274,7 @@ func (o *Observer) end(m *Member, status unix.WaitStatus) []Event {
 }
 
 func (o *Observer) initGone() []Event {
+	o.initDied = true
 	var out []Event
 	for _, m := range o.members {
 		// Lost events: the member died with the contract, killed by the
@@ -325,15 +328,45 @@ func (o *Observer) sender(m *Member, sig unix.Signal) (Sender, int32, bool) {
 		return Sender{Kind: SenderUnknown}, 0, false
 	}
 	if r, ok := o.sent.match(m.NSPid, sig, m.Start); ok {
-		return Sender{Kind: SenderMember, Pid: r.sender}, r.code, r.hasCode
+		return Sender{Kind: SenderMember, NSPid: r.sender}, r.code, r.hasCode
 	}
 	if sig == unix.SIGKILL && o.oomKilled() {
 		return Sender{Kind: SenderOOM}, 0, false
+	}
+	if sig == unix.SIGKILL && (o.initDied || o.initExiting()) {
+		// The kernel kills every process of a PID namespace whose init
+		// dies.
+		return Sender{Kind: SenderKernel, Note: "the contract's init died"}, 0, false
 	}
 	if kernelSignals[sig] {
 		return Sender{Kind: SenderKernel, Note: "no member sent it"}, 0, false
 	}
 	return Sender{Kind: SenderInferred}, 0, false
+}
+
+// initExiting says whether the contract's init is on its way out (PF_EXITING
+// in its flags, or gone), so that a member's SIGKILL is the kernel tearing
+// the namespace down.
+func (o *Observer) initExiting() bool {
+	b, err := os.ReadFile(o.proc + "/" + strconv.Itoa(o.init) + "/stat")
+	if err != nil {
+		return true
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return false
+	}
+	f := bytes.Fields(b[i+1:])
+	// f[0] is field 3 (state); flags is field 9.
+	if len(f) < 7 {
+		return false
+	}
+	if f[0][0] == 'Z' || f[0][0] == 'X' {
+		return true
+	}
+	flags, err := strconv.ParseUint(string(f[6]), 10, 64)
+	const pfExiting = 0x4
+	return err == nil && flags&pfExiting != 0
 }
 
 // oomKilled says whether the OOM killer struck since the last look: in the

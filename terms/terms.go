@@ -153,7 +153,11 @@ func Parse(args []string) (Terms, []string, []string, error) {
 		return t, nil, nil, err
 	}
 	seenR := false
+	others := false // options other than -a, -v, -V
 	for _, o := range opts {
+		if !strings.ContainsRune("avV", rune(o.Letter)) {
+			others = true
+		}
 		switch o.Letter {
 		case 'i', 'f':
 			set, w, err := parseEvents(o.Arg, o.Letter)
@@ -206,8 +210,11 @@ func Parse(args []string) (Terms, []string, []string, error) {
 		}
 	}
 	if t.Adopt != 0 {
-		if len(operands) > 0 {
+		switch {
+		case len(operands) > 0:
 			return t, nil, warnings, usagef("-a takes over an existing contract and runs no command")
+		case others:
+			return t, nil, warnings, usagef("-a takes no option but -v or -V (the contract keeps its own terms)")
 		}
 		return t, nil, warnings, nil
 	}

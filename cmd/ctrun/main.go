@@ -16,8 +16,8 @@ import (
 
 	_ "github.com/opencontainers/cgroups/devices" // cgroup device rules (libcontainer needs it)
 	"github.com/opencontainers/runc/libcontainer"
-	"github.com/sirupsen/logrus"
 	_ "github.com/opencontainers/runc/libcontainer/nsenter" // namespace set-up before the Go runtime
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/ctrun/ctrun/holder"

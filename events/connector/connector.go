@@ -148,7 +148,11 @@ func (c *Conn) decode(b []byte) {
 				c.pending = append(c.pending, ev)
 			}
 		}
-		b = b[nlmsgAlign(l):]
+		next := nlmsgAlign(l)
+		if next > len(b) {
+			return // a last message without padding
+		}
+		b = b[next:]
 	}
 }
 
