@@ -2,7 +2,6 @@ package holder
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -34,11 +33,46 @@ type contract struct {
 	buf      []byte
 }
 
-// runContract makes a new contract for the command and holds it until it
+// pending is a contract instance being made in the background.
+type pending struct {
+	run   int
+	begin time.Time
+	done  chan struct{}
+	inst  *runtime.Instance
+	err   error
+}
+
+// startInstance starts making the instance for run.
+func (h *holder) startInstance(run int) *pending {
+	p := &pending{run: run, begin: time.Now(), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.inst, p.err = h.makeInstance(run)
+	}()
+	return p
+}
+
+// discard ends an instance that will not be used.
+func (p *pending) discard() {
+	<-p.done
+	if p.inst != nil {
+		p.inst.Kill()
+		p.inst.Wait()
+		p.inst.Destroy()
+	}
+}
+
+// runContract makes a contract of the instance p and holds it until it
 // ends (or, for lifetimes child and none, until ctrun may return).
-func (h *holder) runContract(run int) result {
-	c := &contract{h: h, run: run, res: result{exit: -1}, buf: make([]byte, 64<<10)}
-	begin := time.Now()
+func (h *holder) runContract(p *pending) result {
+	c := &contract{h: h, run: p.run, res: result{exit: -1}, buf: make([]byte, 64<<10)}
+	<-p.done
+	if p.err != nil {
+		h.rep.errorf("create contract: %v", p.err)
+		return result{exit: ExitInternal}
+	}
+	c.inst = p.inst
+	begin := p.begin
 	if err := c.create(); err != nil {
 		h.rep.errorf("%v", err)
 		return result{exit: ExitInternal}
@@ -54,11 +88,12 @@ func (h *holder) runContract(run int) result {
 	return c.res
 }
 
-func (c *contract) create() error {
-	h := c.h
+// makeInstance makes the contract instance of run: namespaces, cgroup,
+// mounts and the init, waiting for Go.
+func (h *holder) makeInstance(run int) (*runtime.Instance, error) {
 	j := h.job
 	opts := runtime.Options{
-		Name:     strconv.Itoa(os.Getpid()) + "-" + strconv.Itoa(c.run),
+		Name:     strconv.Itoa(os.Getpid()) + "-" + strconv.Itoa(run),
 		Path:     j.Path,
 		Argv:     j.Argv,
 		Env:      j.Env,
@@ -70,11 +105,10 @@ func (c *contract) create() error {
 		SigBlk:   j.SigBlk,
 		Cgroup:   os.Geteuid() == 0,
 	}
-	var slave *os.File
 	if h.tty != nil {
-		var err error
-		if slave, err = h.tty.Session(); err != nil {
-			return err
+		slave, err := h.tty.Session()
+		if err != nil {
+			return nil, err
 		}
 		defer slave.Close()
 		for i, f := range opts.Stdio {
@@ -84,21 +118,22 @@ func (c *contract) create() error {
 		}
 		opts.TTY = opts.Stdio[0] == slave
 	}
-	// The record's name is the contract id, known once the init runs; the
-	// init is told where it is so it can remove it if orphaned.
-	inst, err := runtime.Create(h.ctx, opts)
-	if err != nil {
-		return fmt.Errorf("create contract: %w", err)
-	}
-	c.inst = inst
+	return runtime.Create(h.ctx, opts)
+}
+
+// create makes a contract of the instance: its id, its record, what
+// follows its events; then lets the init start the command.
+func (c *contract) create() error {
+	h := c.h
+	inst := c.inst
 	id := inst.InitPid()
 	c.res.id = id
+	// The record's name is the contract id, known once the init runs; the
+	// init is told where it is so it can remove it if orphaned. Writing it
+	// overlaps with the command's start.
 	inst.SetRecord(h.reg.Path(id))
-	rec := c.record(id)
-	if err := h.reg.Write(rec); err != nil {
-		c.abort()
-		return err
-	}
+	recorded := make(chan error, 1)
+	go func() { recorded <- h.reg.Write(c.record(id)) }()
 	// The tracer loaded while the instance was made. Without it, the
 	// init learns of members' signals itself.
 	if h.tracer.ready() {
@@ -111,6 +146,11 @@ func (c *contract) create() error {
 	c.obs = events.NewObserver(id, id, h.tracer.lookup(), inst.CgroupPaths()["memory"], &h.seq)
 	c.obs.CommandName = filepath.Base(h.job.Path)
 	if err := inst.Go(id); err != nil {
+		<-recorded
+		c.abort()
+		return err
+	}
+	if err := <-recorded; err != nil {
 		c.abort()
 		return err
 	}

@@ -74,20 +74,44 @@ type holder struct {
 // returns ctrun's exit status.
 func Run(ctx context.Context, job Job) int {
 	h := &holder{ctx: ctx, job: job, rep: reporter{w: job.Report, level: job.Terms.Verbosity}}
-	if err := h.setup(); err != nil {
+	runtime.WarmCgroups()
+	if err := h.openTerminal(); err != nil {
 		h.rep.errorf("%v", err)
 		return ExitInternal
 	}
+	// Making a contract instance takes most of ctrun's start-up, largely in
+	// a second process: start it now and set the rest up meanwhile.
+	first := h.startInstance(1)
+	err := h.setup()
 	defer h.close()
-	return h.loop()
+	if err != nil {
+		first.discard()
+		h.rep.errorf("%v", err)
+		return ExitInternal
+	}
+	return h.loop(first)
+}
+
+// openTerminal takes over ctrun's terminal when it runs in its foreground
+// for the whole contract (see package terminal).
+func (h *holder) openTerminal() error {
+	stdin := h.job.Stdio[0]
+	if h.job.Terms.Lifetime != terms.LifeContract || stdin == nil || !terminal.Foreground(stdin) {
+		return nil
+	}
+	out := h.job.Stdio[1]
+	if out == nil {
+		out = stdin
+	}
+	var err error
+	h.tty, err = terminal.Open(stdin, out)
+	return err
 }
 
 func (h *holder) setup() error {
-	// Root can see who sends every signal (BPF); start loading it now, it
-	// overlaps with making the first contract.
+	// Root can see who sends every signal (BPF); it loads while the
+	// contract instance is made.
 	h.tracer = openTracer()
-	runtime.WarmCgroups()
-	var err error
 	state, err := runtime.StateDir()
 	if err != nil {
 		return err
@@ -102,38 +126,38 @@ func (h *holder) setup() error {
 	if h.signals, err = newSignalRelay(); err != nil {
 		return err
 	}
-	stdin := h.job.Stdio[0]
-	if h.job.Terms.Lifetime == terms.LifeContract && stdin != nil && terminal.Foreground(stdin) {
-		out := h.job.Stdio[1]
-		if out == nil {
-			out = stdin
-		}
-		if h.tty, err = terminal.Open(stdin, out); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
 func (h *holder) close() {
-	h.signals.stop()
+	if h.signals != nil {
+		h.signals.stop()
+	}
 	if h.tty != nil {
 		h.tty.Close()
 	}
 	if h.conn != nil {
 		h.conn.Close()
 	}
-	h.tracer.close()
+	if h.tracer != nil {
+		h.tracer.close()
+	}
 }
 
-// loop runs the command, restarting it as the terms allow.
-func (h *holder) loop() int {
+// loop runs the command, restarting it as the terms allow; first is the
+// instance of the first run, already on its way.
+func (h *holder) loop(first *pending) int {
 	t := h.job.Terms
 	policy := restart.Policy{Enabled: t.Restart, Limit: t.Restarts}
 	backoff := restart.DefaultBackoff()
 	restarts := 0
+	next := first
 	for run := 1; ; run++ {
-		res := h.runContract(run)
+		if next == nil {
+			next = h.startInstance(run)
+		}
+		res := h.runContract(next)
+		next = nil
 		switch {
 		case res.exit >= 0:
 			return res.exit

@@ -12,6 +12,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -195,6 +196,10 @@ func Create(ctx context.Context, o Options) (inst *Instance, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// libcontainer sends the init its configuration as JSON once the init
+	// runs; encoding/json works out each type's fields on first use, a few
+	// milliseconds for this one. Do that now, while the init starts.
+	go func() { _, _ = json.Marshal(cfg) }()
 	if err := i.container.Run(i.process); err != nil {
 		return nil, fmt.Errorf("start contract instance: %w", err)
 	}

@@ -111,21 +111,33 @@ func TestHolderKilled(t *testing.T) {
 }
 
 // hostPidOf finds the host pid of the process with namespace pid nspid in
-// the contract held by ctrun process holder.
+// the contract held by ctrun process holder: its init is the holder's
+// child, and the process must be in the init's PID namespace.
 func hostPidOf(t *testing.T, holder, nspid int) int {
 	t.Helper()
 	var found int
 	eventually(t, 5*time.Second, "the member's host pid", func() bool {
-		des, _ := os.ReadDir("/proc")
-		for _, de := range des {
-			b, err := os.ReadFile("/proc/" + de.Name() + "/status")
+		for _, init := range childrenOf(holder) {
+			ns, err := os.Readlink("/proc/" + itoa(init) + "/ns/pid")
 			if err != nil {
 				continue
 			}
-			for _, l := range strings.Split(string(b), "\n") {
-				if f := strings.Fields(l); len(f) == 3 && f[0] == "NSpid:" && f[2] == itoa(nspid) {
-					if isDescendant(f[1], holder) {
-						found = atoi(f[1])
+			des, _ := os.ReadDir("/proc")
+			for _, de := range des {
+				pid := atoi(de.Name())
+				if pid <= 0 {
+					continue
+				}
+				if l, _ := os.Readlink("/proc/" + de.Name() + "/ns/pid"); l != ns {
+					continue
+				}
+				b, err := os.ReadFile("/proc/" + de.Name() + "/status")
+				if err != nil {
+					continue
+				}
+				for _, line := range strings.Split(string(b), "\n") {
+					if f := strings.Fields(line); len(f) == 3 && f[0] == "NSpid:" && f[2] == itoa(nspid) {
+						found = pid
 						return true
 					}
 				}
@@ -136,23 +148,17 @@ func hostPidOf(t *testing.T, holder, nspid int) int {
 	return found
 }
 
-// isDescendant says whether pid descends from ancestor (or was reparented
-// away from it: a contract's init is the holder's child).
-func isDescendant(pid string, ancestor int) bool {
-	for p := atoi(pid); p > 1; {
-		if p == ancestor {
-			return true
+// childrenOf lists a process's children.
+func childrenOf(pid int) []int {
+	var out []int
+	tasks, _ := os.ReadDir("/proc/" + itoa(pid) + "/task")
+	for _, task := range tasks {
+		b, _ := os.ReadFile("/proc/" + itoa(pid) + "/task/" + task.Name() + "/children")
+		for _, f := range strings.Fields(string(b)) {
+			out = append(out, atoi(f))
 		}
-		b, err := os.ReadFile("/proc/" + itoa(p) + "/stat")
-		if err != nil {
-			return false
-		}
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		p = atoi(f[1])
 	}
-	// Orphaned contracts belong to no holder: accept inits' descendants.
-	return true
+	return out
 }
 
 // Stop signals sent to ctrun reach the command; a contract that ends

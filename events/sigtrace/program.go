@@ -35,7 +35,7 @@ const (
 	flagInNS     = 1 << 0 // current's active pid namespace is the contract's
 	flagNSKnown  = 1 << 1 // the namespace map was set (ino != 0)
 	flagKernel   = 1 << 2 // si_code says the kernel generated the signal
-	recordsLimit = 16384
+	recordsLimit = 4096
 )
 
 // Arguments of the signal_generate raw tracepoint, each widened to u64:
