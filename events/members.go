@@ -128,6 +128,20 @@ func (o *Observer) KillingGroup(pgid int) {
 	o.killedGroups[pgid] = true
 }
 
+// Adopt follows processes that were members before the observer started
+// (an adopted contract); commandNSPid names the command's process, if it
+// still runs.
+func (o *Observer) Adopt(pids []int, commandNSPid int) {
+	for _, pid := range pids {
+		m := &Member{Pid: pid}
+		o.refresh(m)
+		o.members[pid] = m
+		if commandNSPid > 0 && m.NSPid == commandNSPid {
+			o.command = pid
+		}
+	}
+}
+
 // IsCommand says whether pid is the command's own process.
 func (o *Observer) IsCommand(pid int) bool { return pid != 0 && pid == o.command }
 

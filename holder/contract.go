@@ -2,6 +2,7 @@ package holder
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -131,7 +132,7 @@ func (c *contract) create() error {
 	// The record's name is the contract id, known once the init runs; the
 	// init is told where it is so it can remove it if orphaned. Writing it
 	// overlaps with the command's start.
-	inst.SetRecord(h.reg.Path(id))
+	inst.SetRecord(h.reg.Path(id), h.reg.EndpointPath(id))
 	recorded := make(chan error, 1)
 	go func() { recorded <- h.reg.Write(c.record(id)) }()
 	// The tracer loaded while the instance was made. Without it, the
@@ -153,6 +154,11 @@ func (c *contract) create() error {
 	if err := <-recorded; err != nil {
 		c.abort()
 		return err
+	}
+	if h.previous != 0 {
+		l := events.Notice(h.previous, "restarted", fmt.Sprintf("the command runs again in contract %d", id))
+		l.NewCtid = id
+		h.rep.stream(l)
 	}
 	return nil
 }
@@ -187,6 +193,8 @@ func (c *contract) record(id int) *registry.Record {
 		Started: registry.Now(),
 		Run:     c.run,
 		Cgroups: c.inst.CgroupPaths(),
+		Command: c.h.job.Argv,
+		Watch:   c.h.watchPath(),
 	}
 }
 
@@ -268,7 +276,7 @@ func (c *contract) drainEvents() {
 			return
 		}
 		if errors.Is(err, connector.ErrOverrun) {
-			c.h.rep.actionf(c.res.id, "some process events were lost (the machine is very busy); the contract is still followed")
+			c.h.rep.act(c.res.id, "lost_events", "some process events were lost (the machine is very busy); the contract is still followed")
 			continue
 		}
 		if err != nil {
@@ -355,7 +363,7 @@ func (c *contract) event(e events.Event) {
 		return
 	}
 	c.killed = true
-	c.h.rep.actionf(c.res.id, "fatal %s event: killing every member", e.Kind)
+	c.h.rep.act(c.res.id, "kill", "fatal %s event: killing every member", e.Kind)
 	c.obs.Killing()
 	if err := c.inst.Kill(); err != nil {
 		c.h.rep.errorf("%v", err)
@@ -367,10 +375,10 @@ func (c *contract) event(e events.Event) {
 func (c *contract) killGroup(e events.Event) {
 	pgid := e.Pgid
 	if pgid <= 1 || pgid == c.res.id {
-		c.h.rep.actionf(c.res.id, "fatal %s event: process group of pid %d unknown, nothing killed", e.Kind, e.Pid)
+		c.h.rep.act(c.res.id, "kill_group", "fatal %s event: process group of pid %d unknown, nothing killed", e.Kind, e.Pid)
 		return
 	}
-	c.h.rep.actionf(c.res.id, "fatal %s event: killing process group %d", e.Kind, pgid)
+	c.h.rep.act(c.res.id, "kill_group", "fatal %s event: killing process group %d", e.Kind, pgid)
 	c.obs.KillingGroup(pgid)
 	if err := unix.Kill(-pgid, unix.SIGKILL); err != nil && err != unix.ESRCH {
 		c.h.rep.errorf("kill process group %d: %v", pgid, err)
@@ -394,7 +402,7 @@ func (c *contract) handleSignals(sigs []unix.Signal) {
 func (c *contract) stop(sig unix.Signal) {
 	c.stopping = true
 	c.res.stopped = true
-	c.h.rep.actionf(c.res.id, "passing %s on to the command: the contract will not be restarted", events.SignalName(sig))
+	c.h.rep.act(c.res.id, "stop", "passing %s on to the command: the contract will not be restarted", events.SignalName(sig))
 	c.obs.Forwarded(sig)
 	if err := c.inst.Signal(sig, cinit.ScopeCommand, 0); err != nil {
 		c.h.rep.detailf(c.res.id, "%v", err)
@@ -405,6 +413,9 @@ func (c *contract) stop(sig unix.Signal) {
 func (c *contract) finish() {
 	c.inst.Wait()
 	c.inst.Destroy()
+	if c.h.rep.watch != nil {
+		c.h.rep.watch.forget(c.res.id)
+	}
 	if c.h.tty != nil {
 		c.h.tty.EndSession()
 	}

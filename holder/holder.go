@@ -68,6 +68,9 @@ type holder struct {
 	tty     *terminal.Proxy
 	signals *signalRelay
 	seq     int64
+	// previous is the contract the last run had (restarts report it).
+	previous int
+	eventLog *os.File
 }
 
 // Run holds the job's contracts until the terms say ctrun returns, and
@@ -117,6 +120,20 @@ func (h *holder) setup() error {
 		return err
 	}
 	h.reg = registry.Dir(state)
+	if h.job.Terms.EventLog != "" {
+		f, err := os.OpenFile(h.job.Terms.EventLog, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return fmt.Errorf("event log: %w", err)
+		}
+		h.eventLog = f
+		h.rep.log = f
+	}
+	// The event stream for ctwatch; ctrun works without it.
+	if w, err := startWatchServer(state); err == nil {
+		h.rep.watch = w
+	} else {
+		h.rep.detailf(0, "no event stream for ctwatch: %v", err)
+	}
 	if h.conn, err = connector.Open(); err != nil {
 		return fmt.Errorf("cannot follow the contract's processes: %w", err)
 	}
@@ -129,7 +146,21 @@ func (h *holder) setup() error {
 	return nil
 }
 
+// watchPath is the holder's event socket, for the record (empty: none).
+func (h *holder) watchPath() string {
+	if h.rep.watch == nil {
+		return ""
+	}
+	return h.rep.watch.path
+}
+
 func (h *holder) close() {
+	if h.rep.watch != nil {
+		h.rep.watch.close()
+	}
+	if h.eventLog != nil {
+		h.eventLog.Close()
+	}
 	if h.signals != nil {
 		h.signals.stop()
 	}
@@ -165,23 +196,24 @@ func (h *holder) loop(first *pending) int {
 			return res.status()
 		case !policy.Allows(restarts):
 			if t.Restart {
-				h.rep.actionf(res.id, "giving up: no restart left (-r %d)", t.Restarts)
+				h.rep.act(res.id, "give_up", "giving up: no restart left (-r %d)", t.Restarts)
 			}
 			return res.status()
 		}
 		if pause := backoff.Pause(res.ranFor); pause > 0 {
-			h.rep.actionf(res.id, "pausing %v before restarting: it keeps failing right after it starts", pause)
+			h.rep.act(res.id, "pause", "pausing %v before restarting: it keeps failing right after it starts", pause)
 			if sig, stopped := h.signals.sleep(h.ctx, pause); stopped {
-				h.rep.actionf(res.id, "not restarting: stopped by %s", events.SignalName(sig))
+				h.rep.act(res.id, "stop", "not restarting: stopped by %s", events.SignalName(sig))
 				return res.status()
 			}
 		}
 		restarts++
 		if t.Restarts == 0 {
-			h.rep.actionf(res.id, "restart %d in a new contract", restarts)
+			h.rep.act(res.id, "restart", "restart %d in a new contract", restarts)
 		} else {
-			h.rep.actionf(res.id, "restart %d of %d in a new contract", restarts, t.Restarts)
+			h.rep.act(res.id, "restart", "restart %d of %d in a new contract", restarts, t.Restarts)
 		}
+		h.previous = res.id
 	}
 }
 

@@ -9,13 +9,18 @@ import (
 	"github.com/ctrun/ctrun/terms"
 )
 
-// reporter writes ctrun's own lines on stderr: errors always, events and
-// actions with -v, every detail with -V. One line each, prefixed "ctrun:"
-// so they stand apart from the command's own output.
+// reporter writes ctrun's own lines on stderr — errors always, events and
+// actions with -v, every detail with -V; one line each, prefixed "ctrun:"
+// so they stand apart from the command's output — and hands every watched
+// event and every action, as JSON lines, to the event streams (ctrun -E,
+// ctwatch).
 type reporter struct {
 	mu    sync.Mutex
 	w     io.Writer
 	level terms.Verbosity
+	// streams receive the JSON lines; nil ones are skipped.
+	log   io.Writer
+	watch *watchServer
 }
 
 func (r *reporter) line(s string) {
@@ -26,11 +31,32 @@ func (r *reporter) line(s string) {
 
 func (r *reporter) errorf(format string, a ...any) { r.line(fmt.Sprintf(format, a...)) }
 
-// actionf reports something ctrun itself does (-v).
-func (r *reporter) actionf(id int, format string, a ...any) {
-	if r.level >= terms.Verbose {
-		r.line(fmt.Sprintf("contract %d: ", id) + fmt.Sprintf(format, a...))
+// streaming says whether anyone reads the JSON stream.
+func (r *reporter) streaming() bool { return r.log != nil || r.watch != nil }
+
+func (r *reporter) stream(l events.Line) {
+	if !r.streaming() {
+		return
 	}
+	b := l.JSON()
+	if r.log != nil {
+		r.mu.Lock()
+		_, _ = r.log.Write(b)
+		r.mu.Unlock()
+	}
+	if r.watch != nil {
+		r.watch.publish(l.Ctid, b)
+	}
+}
+
+// act reports something ctrun itself does: a line with -v, a notice in
+// the event streams always.
+func (r *reporter) act(id int, action string, format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	if r.level >= terms.Verbose {
+		r.line(fmt.Sprintf("contract %d: %s", id, msg))
+	}
+	r.stream(events.Notice(id, action, msg))
 }
 
 // detailf reports a detail (-V).
@@ -40,13 +66,15 @@ func (r *reporter) detailf(id int, format string, a ...any) {
 	}
 }
 
-// event reports a contract event (-v), with its details (-V).
-func (r *reporter) event(e events.Event, fatal bool) {
+// event reports a contract event (-v), with its details (-V), and streams
+// it; critical events are those in the fatal set.
+func (r *reporter) event(e events.Event, critical bool) {
+	r.stream(e.Line(critical))
 	if r.level < terms.Verbose {
 		return
 	}
 	kind := "event"
-	if fatal {
+	if critical {
 		kind = "fatal event"
 	}
 	s := fmt.Sprintf("contract %d: %s %s: %s", e.Contract, kind, e.Kind, e.Summary())

@@ -57,6 +57,12 @@ type Record struct {
 	Cgroups map[string]string `json:"cgroups,omitempty"`
 	// Parent is the contract this one was created from (0: none).
 	Parent int `json:"parent,omitempty"`
+	// Inherited: held by a regent contract rather than by a holder.
+	Inherited bool `json:"inherited,omitempty"`
+	// Command is the command and its arguments.
+	Command []string `json:"command"`
+	// Watch is the holder's event socket (ctwatch), empty when none.
+	Watch string `json:"watch,omitempty"`
 }
 
 // Dir is the registry directory of the caller.

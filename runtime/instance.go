@@ -24,6 +24,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"golang.org/x/sys/unix"
 
+	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/runtime/cinit"
 	"github.com/ctrun/ctrun/spec"
 )
@@ -76,7 +77,10 @@ type Instance struct {
 	config    *os.File
 	initPid   int
 
-	cgroups map[string]string
+	cgroups  map[string]string
+	endpoint string
+	// pidfd follows an adopted contract's init (not the caller's child).
+	pidfd int
 
 	waitOnce sync.Once
 	waitErr  error
@@ -91,7 +95,7 @@ func Create(ctx context.Context, o Options) (inst *Instance, err error) {
 	if err != nil {
 		return nil, err
 	}
-	i := &Instance{opts: o, stateDir: state, waited: make(chan struct{})}
+	i := &Instance{opts: o, stateDir: state, waited: make(chan struct{}), pidfd: -1}
 	defer func() {
 		if err != nil {
 			i.Destroy()
@@ -124,6 +128,8 @@ func Create(ctx context.Context, o Options) (inst *Instance, err error) {
 		// libcontainer execs the init before the init moves to the host
 		// root: from the rootfs directory the binary is below /host.
 		InitArgs: []string{filepath.Join(spec.HostMount, self), cinit.Arg},
+		// Root finds every user's contracts through their inits.
+		InitEnv:  []string{registry.StateEnv + "=" + state},
 		Rootless: rootless,
 		UID:      os.Getuid(),
 		GID:      os.Getgid(),
@@ -227,15 +233,20 @@ func socketpair() (parent, child *os.File, err error) {
 func (i *Instance) SetNotify(on bool) { i.opts.Notify = on }
 
 // SetRecord names the contract's registry record, which the init removes
-// if it outlives its holder. Call before Go.
-func (i *Instance) SetRecord(path string) { i.opts.Record = path }
+// if it outlives its holder, and its endpoint. Call before Go.
+func (i *Instance) SetRecord(record, endpoint string) {
+	i.opts.Record, i.endpoint = record, endpoint
+}
 
 // InitPid is the host pid of the contract's init: the contract's id.
 func (i *Instance) InitPid() int { return i.initPid }
 
 // CgroupPaths are the contract's cgroup directories, by controller.
 func (i *Instance) CgroupPaths() map[string]string {
-	if i.container == nil || !i.opts.Cgroup {
+	if i.container == nil {
+		return i.cgroups // adopted: as recorded
+	}
+	if !i.opts.Cgroup {
 		return nil
 	}
 	if i.cgroups == nil {
@@ -264,16 +275,17 @@ func (i *Instance) PidNamespace() (dev, ino uint64, err error) {
 func (i *Instance) Go(id int) error {
 	o := i.opts
 	c := cinit.Config{
-		UID:    uint32(os.Getuid()),
-		GID:    uint32(os.Getgid()),
-		SigIgn: o.SigIgn,
-		SigBlk: o.SigBlk,
-		Path:   o.Path,
-		Dir:    o.Dir,
-		Argv:   o.Argv,
-		Env:    o.Env,
-		Rootfs: i.rootfs,
-		Record: o.Record,
+		UID:      uint32(os.Getuid()),
+		GID:      uint32(os.Getgid()),
+		SigIgn:   o.SigIgn,
+		SigBlk:   o.SigBlk,
+		Path:     o.Path,
+		Dir:      o.Dir,
+		Argv:     o.Argv,
+		Env:      o.Env,
+		Rootfs:   i.rootfs,
+		Record:   o.Record,
+		Endpoint: i.endpoint,
 	}
 	if o.NoOrphan {
 		c.Flags |= cinit.FlagNoOrphan
@@ -354,7 +366,13 @@ func (i *Instance) Kill() error {
 		return nil
 	default:
 	}
-	if err := unix.Kill(i.initPid, unix.SIGKILL); err != nil && err != unix.ESRCH {
+	var err error
+	if i.process == nil && i.pidfd >= 0 {
+		err = unix.PidfdSendSignal(i.pidfd, unix.SIGKILL, nil, 0)
+	} else {
+		err = unix.Kill(i.initPid, unix.SIGKILL)
+	}
+	if err != nil && err != unix.ESRCH {
 		return fmt.Errorf("kill contract %d: %w", i.initPid, err)
 	}
 	return nil
@@ -364,6 +382,14 @@ func (i *Instance) Kill() error {
 // empty (or killed).
 func (i *Instance) Wait() error {
 	i.waitOnce.Do(func() {
+		if i.process == nil {
+			// Adopted: not our child.
+			if err := waitPidfd(i.pidfd); err != nil {
+				i.waitErr = fmt.Errorf("wait for contract %d: %w", i.initPid, err)
+			}
+			close(i.waited)
+			return
+		}
 		// A non-zero exit of the init is not an error of Wait: the
 		// init's status means nothing to the contract.
 		ps, err := i.process.Wait()
@@ -399,12 +425,22 @@ func (i *Instance) Destroy() {
 	}
 	if i.container != nil {
 		_ = i.container.Destroy()
+	} else {
+		removeCgroups(i.cgroups)
+	}
+	if i.pidfd >= 0 {
+		unix.Close(i.pidfd)
+		i.pidfd = -1
 	}
 	if i.lcRoot != "" {
 		_ = os.RemoveAll(i.lcRoot)
 	}
 	if i.rootfs != "" {
 		_ = removeRootfs(i.rootfs)
+	}
+	if i.endpoint != "" {
+		// The init removes it as it exits, unless it was killed.
+		_ = os.Remove(i.endpoint)
 	}
 	removeIfEmpty(i.stateDir)
 }

@@ -30,8 +30,10 @@ const HostMount = "/host"
 type Options struct {
 	// Rootfs is the per-contract directory that becomes "/" (see Rootfs).
 	Rootfs string
-	// InitArgs is the argv of the contract's init.
+	// InitArgs is the argv of the contract's init; InitEnv its
+	// environment (the command's travels separately).
 	InitArgs []string
+	InitEnv  []string
 	// Rootless: the caller is not root, so the contract gets a user
 	// namespace whose root maps to the caller (libcontainer insists on a
 	// mapping for uid 0); the init nests a second one for the command.
@@ -55,10 +57,8 @@ func Build(o Options) (*specs.Spec, error) {
 		Root:    &specs.Root{Path: o.Rootfs},
 		Process: &specs.Process{
 			Args: o.InitArgs,
-			// The command's environment goes to the init separately;
-			// libcontainer only needs something to exec the init with.
-			Env: []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"},
-			Cwd: "/",
+			Env:  append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, o.InitEnv...),
+			Cwd:  "/",
 			User: specs.User{
 				UID: 0,
 				GID: 0,

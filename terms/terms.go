@@ -127,6 +127,8 @@ type Terms struct {
 	Aux       string
 	// Adopt (-a) is the id of an orphaned contract to take over; 0 if none.
 	Adopt int
+	// EventLog (-E) is a file that receives the JSON event stream.
+	EventLog string
 }
 
 // Default are the terms without options: core informative, hwerr fatal,
@@ -137,10 +139,10 @@ func Default() Terms {
 
 // Usage is ctrun's usage line.
 const Usage = `usage: ctrun [-i eventlist] [-f eventlist] [-l lifetime] [-o optionlist]
-             [-r count [-t]] [-v | -V] [-F fmri] [-A aux] command [argument...]
-       ctrun -a ctid [-v | -V]`
+             [-r count [-t]] [-v | -V] [-F fmri] [-A aux] [-E file] command [argument...]
+       ctrun -a ctid [-v | -V] [-E file]`
 
-const optstring = "i:f:l:o:r:tvVF:A:a:"
+const optstring = "i:f:l:o:r:tvVF:A:a:E:"
 
 // Parse reads ctrun's arguments (without the program name). It returns the
 // terms, the command and its arguments, and warnings to print (empty or
@@ -155,7 +157,7 @@ func Parse(args []string) (Terms, []string, []string, error) {
 	seenR := false
 	others := false // options other than -a, -v, -V
 	for _, o := range opts {
-		if !strings.ContainsRune("avV", rune(o.Letter)) {
+		if !strings.ContainsRune("avVE", rune(o.Letter)) {
 			others = true
 		}
 		switch o.Letter {
@@ -201,6 +203,11 @@ func Parse(args []string) (Terms, []string, []string, error) {
 			t.FMRI = o.Arg
 		case 'A':
 			t.Aux = o.Arg
+		case 'E':
+			if o.Arg == "" {
+				return t, nil, warnings, usagef("-E needs a file name")
+			}
+			t.EventLog = o.Arg
 		case 'a':
 			id, err := strconv.Atoi(o.Arg)
 			if err != nil || id <= 0 || !allDigits(o.Arg) {
@@ -214,7 +221,7 @@ func Parse(args []string) (Terms, []string, []string, error) {
 		case len(operands) > 0:
 			return t, nil, warnings, usagef("-a takes over an existing contract and runs no command")
 		case others:
-			return t, nil, warnings, usagef("-a takes no option but -v or -V (the contract keeps its own terms)")
+			return t, nil, warnings, usagef("-a takes no option but -v, -V or -E (the contract keeps its own terms)")
 		}
 		return t, nil, warnings, nil
 	}
@@ -339,4 +346,24 @@ func parseOptions(s string) (Options, []string, error) {
 		}
 	}
 	return o, warnings, nil
+}
+
+// FromRecord rebuilds terms from their recorded names (a contract's
+// record, for adoption): the event sets, lifetime and options.
+func FromRecord(informative, fatal []string, lifetime string, options []string) (Terms, error) {
+	t := Default()
+	var err error
+	if t.Informative, _, err = parseEvents(strings.Join(informative, ","), 'i'); err != nil {
+		return t, err
+	}
+	if t.Fatal, _, err = parseEvents(strings.Join(fatal, ","), 'f'); err != nil {
+		return t, err
+	}
+	if t.Lifetime, err = parseLifetime(lifetime); err != nil {
+		return t, err
+	}
+	if t.Options, _, err = parseOptions(strings.Join(options, ",")); err != nil {
+		return t, err
+	}
+	return t, nil
 }

@@ -50,8 +50,7 @@ func run(args []string) int {
 		return holder.ExitUsage
 	}
 	if t.Adopt != 0 {
-		fmt.Fprintf(os.Stderr, "ctrun: -a (adopting contract %d) is not implemented yet\n", t.Adopt)
-		return holder.ExitInternal
+		return holder.Adopt(context.Background(), holder.Job{Terms: t, Report: os.Stderr, CreatorArgv: args})
 	}
 	path, status, err := lookPath(argv[0], os.Getenv("PATH"))
 	if err != nil {

@@ -50,6 +50,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -68,7 +69,7 @@ struct config {
 	uint32_t nenv;
 	char **cgroups;
 	uint32_t ncgroups;
-	char *rootfs, *record;
+	char *rootfs, *record, *endpoint;
 	int *extra_targets;
 	uint32_t nextra;
 };
@@ -78,7 +79,9 @@ struct state {
 	int control; /* -1 once the holder is gone */
 	int orphaned;
 	pid_t command;
-	int notify; /* seccomp listener, -1 if none */
+	int cmd_status, cmd_exited; /* the command's end, for an adopter */
+	int notify;   /* seccomp listener, -1 if none */
+	int endpoint; /* listening socket, -1 if none */
 };
 
 /* ---------- messages to the holder ---------- */
@@ -204,6 +207,7 @@ static int read_config(struct config *c)
 	c->cgroups = rd_strs(&r, &c->ncgroups, 0);
 	c->rootfs = rd_str(&r);
 	c->record = rd_str(&r);
+	c->endpoint = rd_str(&r);
 	c->nextra = rd_u32(&r);
 	if (!r.bad && c->nextra < 4096) {
 		c->extra_targets = calloc(c->nextra + 1, sizeof(int));
@@ -749,10 +753,83 @@ static void cleanup_orphan(struct state *s)
 		write_file(procs, "0");
 		rmdir(c->cgroups[i]);
 	}
+	if (c->endpoint && *c->endpoint)
+		unlink(c->endpoint);
 	if (c->record && *c->record) {
 		unlink(c->record);
 		remove_parent_if_empty(c->record);
 	}
+}
+
+/* ---------- the contract's endpoint ---------- */
+
+static int open_endpoint(const char *path)
+{
+	struct sockaddr_un sa;
+	if (!path || !*path || strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, path);
+	unlink(path); /* a stale one of a dead contract with our pid */
+	mode_t old = umask(0177);
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0 || listen(fd, 16) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void reply(int fd, int type, int a, int b, int c)
+{
+	struct ct_msg m = {.type = type, .a = a, .b = b, .c = c};
+	send(fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* One client, one request: never let a client hold the init up. */
+static void handle_endpoint(struct state *s)
+{
+	int fd = accept4(s->endpoint, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	char buf[256];
+	ssize_t n = -1;
+	if (poll(&pf, 1, 200) == 1)
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < (ssize_t)sizeof(struct ct_msg)) {
+		close(fd);
+		return;
+	}
+	struct ct_msg *m = (struct ct_msg *)buf;
+	switch (m->type) {
+	case CT_M_KILLALL:
+		if (m->a >= 0 && m->a < NSIG) {
+			/* Tell the holder first: the deaths must find the record. */
+			send_msg(s, CT_M_EXTSENT, m->a, m->b, 0, 0, NULL, 0);
+			kill(-1, m->a);
+		}
+		reply(fd, CT_M_OK, 0, 0, 0);
+		break;
+	case CT_M_ADOPT:
+		if (s->control >= 0) {
+			reply(fd, CT_M_BUSY, 0, 0, 0);
+			break;
+		}
+		reply(fd, CT_M_OK, s->command, s->cmd_exited, s->cmd_status);
+		s->control = fd;
+		s->orphaned = 0;
+		return;
+	case CT_M_PING:
+		reply(fd, CT_M_OK, s->control >= 0, 0, 0);
+		break;
+	}
+	close(fd);
 }
 
 /* ---------- main loop ---------- */
@@ -805,6 +882,8 @@ static int reap(struct state *s)
 		if (pid > 0) {
 			if (pid == s->command) {
 				s->command = 0;
+				s->cmd_status = st;
+				s->cmd_exited = 1;
 				send_msg(s, CT_M_CMDEXIT, st, 0, 0, 0, NULL, 0);
 			}
 			continue;
@@ -884,6 +963,7 @@ static int init_main(void)
 	memset(&s, 0, sizeof(s));
 	s.control = CT_FD_CONTROL;
 	s.notify = -1;
+	s.endpoint = -1;
 
 	sigset_t all;
 	sigfillset(&all);
@@ -912,6 +992,7 @@ static int init_main(void)
 	for (int fd = CT_FD_CONTROL; fd < CT_FD_EXTRA + (int)s.cfg.nextra; fd++)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 	set_ctid(&s.cfg, id);
+	s.endpoint = open_endpoint(s.cfg.endpoint);
 
 	sigset_t chld;
 	sigemptyset(&chld);
@@ -931,10 +1012,14 @@ static int init_main(void)
 	for (;;) {
 		if (reap(&s))
 			break;
-		struct pollfd pf[3];
+		struct pollfd pf[4];
 		int n = 0;
 		pf[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
-		int ci = -1, ni = -1;
+		int ci = -1, ni = -1, ei = -1;
+		if (s.endpoint >= 0) {
+			ei = n;
+			pf[n++] = (struct pollfd){.fd = s.endpoint, .events = POLLIN};
+		}
 		if (s.control >= 0) {
 			ci = n;
 			pf[n++] = (struct pollfd){.fd = s.control, .events = POLLIN};
@@ -960,7 +1045,11 @@ static int init_main(void)
 		}
 		if (ci >= 0 && pf[ci].revents)
 			handle_control(&s);
+		if (ei >= 0 && pf[ei].revents)
+			handle_endpoint(&s);
 	}
+	if (s.endpoint >= 0 && s.cfg.endpoint && *s.cfg.endpoint)
+		unlink(s.cfg.endpoint);
 	if (s.orphaned)
 		cleanup_orphan(&s);
 	return 0;

@@ -44,6 +44,14 @@ const (
 	MsgCmdExit   = C.CT_M_CMDEXIT
 	MsgSent      = C.CT_M_SENT
 	MsgNotifyOff = C.CT_M_NOTIFYOFF
+	MsgExtSent   = C.CT_M_EXTSENT
+
+	// Requests and replies on a contract's endpoint.
+	MsgKillAll = C.CT_M_KILLALL
+	MsgAdopt   = C.CT_M_ADOPT
+	MsgPing    = C.CT_M_PING
+	MsgOK      = C.CT_M_OK
+	MsgBusy    = C.CT_M_BUSY
 )
 
 // Scopes of a forwarded signal.

@@ -25,6 +25,8 @@ type Config struct {
 	Cgroups []string
 	Rootfs  string
 	Record  string
+	// Endpoint is where the init listens for adoption and for ctkill.
+	Endpoint string
 	// ExtraTargets are the descriptor numbers, in the command, of the
 	// further descriptors passed at FDExtra and up.
 	ExtraTargets []int
@@ -57,6 +59,7 @@ func (c *Config) Encode() []byte {
 	strs(c.Cgroups)
 	str(c.Rootfs)
 	str(c.Record)
+	str(c.Endpoint)
 	u32(uint32(len(c.ExtraTargets)))
 	for _, t := range c.ExtraTargets {
 		u32(uint32(t))

@@ -6,6 +6,19 @@
  * checked against it by a test. All integers are host-endian int32: both
  * ends always run on the same machine.
  *
+ * The init also listens on the contract's endpoint, a SOCK_SEQPACKET unix
+ * socket at <state dir>/<id>.sock (mode 0600 in the user's 0700 state
+ * directory: only the owner and root reach it). A client sends one request
+ * and reads one reply:
+ *   CT_M_KILLALL  a = signal, b = requester's pid: kill(-1) inside the
+ *                 contract, atomic with respect to forks; reply CT_M_OK
+ *   CT_M_ADOPT    take over an orphaned contract: reply CT_M_OK (a = the
+ *                 command's namespace pid, 0 once it is gone; b = 1 and
+ *                 c = its wait status when it has exited), after which the
+ *                 connection is the new holder's control socket; or
+ *                 CT_M_BUSY when the contract has a holder
+ *   CT_M_PING     reply CT_M_OK, a = 1 when the contract has a holder
+ *
  * File descriptors the init is started with (libcontainer passes them as
  * ExtraFiles, so they land at 3 and up in this order):
  *   3  control socket (SOCK_SEQPACKET), both directions, messages below
@@ -44,6 +57,14 @@
 #define CT_M_CMDEXIT 12  /* a = wait status of the command's process */
 #define CT_M_SENT 13     /* a = signal, b = si_code, c = flags, d = sender ns pid, n targets follow */
 #define CT_M_NOTIFYOFF 14 /* a = errno: signals sent by members cannot be observed */
+#define CT_M_EXTSENT 15   /* a = signal, b = requester pid: sent to every member for a client */
+
+/* endpoint requests and replies */
+#define CT_M_KILLALL 20
+#define CT_M_ADOPT 21
+#define CT_M_PING 22
+#define CT_M_OK 30
+#define CT_M_BUSY 31
 
 #define CT_STAGE_EXEC 0
 #define CT_STAGE_CHDIR 1

@@ -1,0 +1,259 @@
+package holder
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// watchServer serves the holder's event stream on a unix socket in the
+// state directory (mode 0600 in a 0700 directory: the owner and root only).
+// ctwatch reads JSON lines from it; ctstat asks how many events are queued.
+//
+// The holder never waits for a reader: each reader has a bounded buffer,
+// and a reader too slow to keep up loses events and is told how many
+// (unless it asked for reliable delivery, root only, which buffers without
+// bound instead). The socket is the holder's, not a contract's, so a reader
+// follows the command across restarts (new contract ids).
+//
+// Protocol: the client writes one line — "stat", or "watch" followed by
+// the words "replay" (first send the events still queued) and/or
+// "reliable" — and reads JSON lines (events.Line). "stat" is answered by
+// one line {"queued":{"<ctid>":n,...}}.
+type watchServer struct {
+	path string
+	ln   *net.UnixListener
+
+	mu      sync.Mutex
+	clients map[*watcher]bool
+	// queued keeps, per contract, the last queueLimit lines for replay.
+	queued map[int][][]byte
+}
+
+const (
+	queueLimit   = 128
+	clientBuffer = 1024
+)
+
+// watcher is one connected reader.
+type watcher struct {
+	conn     *net.UnixConn
+	ch       chan []byte
+	reliable bool
+
+	mu      sync.Mutex
+	lost    int
+	backlog [][]byte // reliable readers only
+	wake    chan struct{}
+	done    chan struct{}
+}
+
+func watchPathFor(dir string, pid int) string {
+	return filepath.Join(dir, "holder-"+strconv.Itoa(pid)+".sock")
+}
+
+// startWatchServer listens in dir. The socket is removed by close.
+func startWatchServer(dir string) (*watchServer, error) {
+	path := watchPathFor(dir, os.Getpid())
+	_ = os.Remove(path)
+	old := syscall.Umask(0o177)
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	syscall.Umask(old)
+	if err != nil {
+		return nil, err
+	}
+	ln.SetUnlinkOnClose(true)
+	s := &watchServer{path: path, ln: ln, clients: map[*watcher]bool{}, queued: map[int][][]byte{}}
+	go s.accept()
+	return s, nil
+}
+
+func (s *watchServer) accept() {
+	for {
+		c, err := s.ln.AcceptUnix()
+		if err != nil {
+			return
+		}
+		go s.serve(c)
+	}
+}
+
+func (s *watchServer) serve(c *net.UnixConn) {
+	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	_ = c.SetReadDeadline(time.Time{})
+	if err != nil {
+		c.Close()
+		return
+	}
+	words := strings.Fields(line)
+	if len(words) == 0 {
+		c.Close()
+		return
+	}
+	switch words[0] {
+	case "stat":
+		s.mu.Lock()
+		q := map[string]int{}
+		for id, lines := range s.queued {
+			q[strconv.Itoa(id)] = len(lines)
+		}
+		s.mu.Unlock()
+		b, _ := json.Marshal(map[string]any{"queued": q})
+		_, _ = c.Write(append(b, '\n'))
+		c.Close()
+	case "watch":
+		w := &watcher{conn: c, ch: make(chan []byte, clientBuffer), wake: make(chan struct{}, 1), done: make(chan struct{})}
+		replay := false
+		for _, opt := range words[1:] {
+			switch opt {
+			case "replay":
+				replay = true
+			case "reliable":
+				w.reliable = peerIsRoot(c)
+			}
+		}
+		s.mu.Lock()
+		if replay {
+			for _, lines := range s.queued {
+				for _, l := range lines {
+					w.offer(l)
+				}
+			}
+		}
+		s.clients[w] = true
+		s.mu.Unlock()
+		w.run()
+		s.mu.Lock()
+		delete(s.clients, w)
+		s.mu.Unlock()
+	default:
+		c.Close()
+	}
+}
+
+// peerIsRoot: only root may ask for delivery without loss (it costs the
+// holder memory without bound).
+func peerIsRoot(c *net.UnixConn) bool {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return false
+	}
+	root := false
+	_ = raw.Control(func(fd uintptr) {
+		cred, err := syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
+		root = err == nil && cred.Uid == 0
+	})
+	return root
+}
+
+// offer hands a line to the reader without ever waiting.
+func (w *watcher) offer(line []byte) {
+	if w.reliable {
+		w.mu.Lock()
+		w.backlog = append(w.backlog, line)
+		w.mu.Unlock()
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	select {
+	case w.ch <- line:
+	default:
+		w.mu.Lock()
+		w.lost++
+		w.mu.Unlock()
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// run writes to the reader until it goes away.
+func (w *watcher) run() {
+	defer w.conn.Close()
+	// A reader that hangs up is noticed by a failing read.
+	go func() {
+		buf := make([]byte, 64)
+		for {
+			if _, err := w.conn.Read(buf); err != nil {
+				close(w.done)
+				return
+			}
+		}
+	}()
+	for {
+		var line []byte
+		select {
+		case line = <-w.ch:
+		case <-w.wake:
+		case <-w.done:
+			return
+		}
+		w.mu.Lock()
+		lost := w.lost
+		w.lost = 0
+		backlog := w.backlog
+		w.backlog = nil
+		w.mu.Unlock()
+		if lost > 0 {
+			b, _ := json.Marshal(map[string]any{"type": "lost", "lost": lost, "summary": strconv.Itoa(lost) + " events lost: the reader was too slow"})
+			if !w.write(append(b, '\n')) {
+				return
+			}
+		}
+		for _, l := range backlog {
+			if !w.write(l) {
+				return
+			}
+		}
+		if line != nil && !w.write(line) {
+			return
+		}
+	}
+}
+
+func (w *watcher) write(b []byte) bool {
+	_, err := w.conn.Write(b)
+	return err == nil
+}
+
+// publish sends a line to every reader and keeps it for replay.
+func (s *watchServer) publish(ctid int, line []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := append(s.queued[ctid], line)
+	if len(q) > queueLimit {
+		q = q[len(q)-queueLimit:]
+	}
+	s.queued[ctid] = q
+	for w := range s.clients {
+		w.offer(line)
+	}
+}
+
+// forget drops the replay queue of a contract that is over.
+func (s *watchServer) forget(ctid int) {
+	s.mu.Lock()
+	delete(s.queued, ctid)
+	s.mu.Unlock()
+}
+
+func (s *watchServer) close() error {
+	err := s.ln.Close()
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,233 @@
+package registry
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// StateEnv names, in a contract init's environment, the state directory
+// that holds the contract's record: root finds every user's contracts
+// through their inits.
+const StateEnv = "CTRUN_STATE"
+
+// InitName is the name (comm) of every contract's init.
+const InitName = "ctrun-init"
+
+// State is what a contract is to its holder.
+type State string
+
+const (
+	Owned     State = "owned"     // its holder runs
+	Inherited State = "inherited" // held by a regent contract (sub-contracts)
+	Orphaned  State = "orphaned"  // held by no one
+	Dead      State = "dead"      // its init is gone: the record is being collected
+)
+
+// Entry is a contract as found in the registry.
+type Entry struct {
+	Record
+	State State
+	// Dir is the registry directory the record is in.
+	Dir Dir
+}
+
+// EndpointPath is the contract's endpoint (see runtime/cinit/protocol.h).
+func (d Dir) EndpointPath(id int) string {
+	return filepath.Join(string(d), strconv.Itoa(id)+".sock")
+}
+
+// ErrNoContract means no live contract has that id (for the caller).
+var ErrNoContract = errors.New("no such contract")
+
+// Read reads record id from d, refusing anything but a regular file owned
+// by the directory's owner (a symlink or someone else's file put there is
+// never followed), and a record that does not parse.
+func (d Dir) Read(id int) (*Record, error) {
+	path := d.Path(id)
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if err != nil {
+		if errors.Is(err, unix.ELOOP) {
+			return nil, fmt.Errorf("record %s is a symlink: refusing it", path)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	var st, dst unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return nil, err
+	}
+	if err := unix.Lstat(string(d), &dst); err != nil {
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, fmt.Errorf("record %s is not a regular file: refusing it", path)
+	}
+	if st.Uid != dst.Uid {
+		return nil, fmt.Errorf("record %s belongs to uid %d, not to the directory's owner: refusing it", path, st.Uid)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	var r Record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("record %s is damaged: %v", path, err)
+	}
+	if r.ID != id || r.Init.Pid != id {
+		return nil, fmt.Errorf("record %s is damaged: it names contract %d", path, r.ID)
+	}
+	return &r, nil
+}
+
+// StateOf works out a record's state from the process table: the record
+// never has the last word on whether a contract lives.
+func StateOf(r *Record) State {
+	switch {
+	case !r.Init.Alive():
+		return Dead
+	case r.Holder.Alive():
+		if r.Inherited {
+			return Inherited
+		}
+		return Owned
+	}
+	return Orphaned
+}
+
+// Dirs lists the registry directories to look in: the caller's own, and
+// for root every directory named by a running contract init.
+func Dirs(own string) []Dir {
+	dirs := []Dir{Dir(own)}
+	if os.Geteuid() != 0 {
+		return dirs
+	}
+	seen := map[string]bool{own: true}
+	for _, pid := range Inits() {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+		if err != nil {
+			continue
+		}
+		for _, kv := range bytes.Split(b, []byte{0}) {
+			if v, ok := bytes.CutPrefix(kv, []byte(StateEnv+"=")); ok {
+				d := filepath.Clean(string(v))
+				if filepath.IsAbs(d) && !seen[d] {
+					seen[d] = true
+					dirs = append(dirs, Dir(d))
+				}
+			}
+		}
+	}
+	return dirs
+}
+
+// Inits lists the host pids of running contract inits (those the caller
+// can see).
+func Inits() []int {
+	var out []int
+	des, _ := os.ReadDir("/proc")
+	for _, de := range des {
+		pid, err := strconv.Atoi(de.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + de.Name() + "/comm")
+		if err == nil && strings.TrimSpace(string(b)) == InitName {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// ListOptions choose what List returns.
+type ListOptions struct {
+	// IDs restricts the list (empty: all).
+	IDs []int
+	// Collect removes the records of dead contracts (and what they left:
+	// endpoint, cgroup directories) that the caller may remove.
+	Collect bool
+}
+
+// List returns the contracts in the given directories, by id. Problems
+// with single records (damaged, hostile) are returned beside the list.
+func List(dirs []Dir, o ListOptions) ([]Entry, []error) {
+	want := map[int]bool{}
+	for _, id := range o.IDs {
+		want[id] = true
+	}
+	var out []Entry
+	var errs []error
+	seen := map[int]bool{}
+	for _, d := range dirs {
+		des, err := os.ReadDir(string(d))
+		if err != nil {
+			if !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		for _, de := range des {
+			name, ok := strings.CutSuffix(de.Name(), ".json")
+			if !ok {
+				continue
+			}
+			id, err := strconv.Atoi(name)
+			if err != nil || id <= 0 || seen[id] || (len(want) > 0 && !want[id]) {
+				continue
+			}
+			r, err := d.Read(id)
+			if err != nil {
+				if !errors.Is(err, os.ErrNotExist) {
+					errs = append(errs, err)
+				}
+				continue
+			}
+			seen[id] = true
+			e := Entry{Record: *r, State: StateOf(r), Dir: d}
+			if e.State == Dead && o.Collect {
+				d.Collect(r)
+			}
+			out = append(out, e)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, errs
+}
+
+// Find returns the live contract id from the directories, or
+// ErrNoContract.
+func Find(dirs []Dir, id int) (*Entry, error) {
+	es, errs := List(dirs, ListOptions{IDs: []int{id}, Collect: true})
+	for _, e := range es {
+		if e.ID == id && e.State != Dead {
+			return &e, nil
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return nil, fmt.Errorf("contract %d: %w", id, ErrNoContract)
+}
+
+// Collect removes what a dead contract left: its record, its endpoint and
+// its (empty) cgroup directories. Only the record's own names are touched,
+// and only below the cgroup file system.
+func (d Dir) Collect(r *Record) {
+	for _, p := range r.Cgroups {
+		if strings.HasPrefix(filepath.Clean(p), "/sys/fs/cgroup/") && strings.HasPrefix(filepath.Base(p), "ctrun-") {
+			_ = unix.Rmdir(p)
+		}
+	}
+	_ = os.Remove(d.EndpointPath(r.ID))
+	_ = d.Remove(r.ID)
+	_ = unix.Rmdir(string(d))
+}
