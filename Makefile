@@ -8,7 +8,7 @@ DESTDIR  ?=
 # unprivileged start copies a smaller binary (libcontainer seals a copy).
 GOFLAGS_BUILD := -trimpath -tags netgo,osusergo
 LDFLAGS       := -s -w -extldflags -static
-COMMANDS      := ctrun
+COMMANDS      := ctrun ctstat ctwatch ctkill
 BINARIES      := $(addprefix bin/,$(COMMANDS))
 SOURCES       := $(shell find . -name '*.go' -o -name '*.c' -o -name '*.h' | grep -v '^./test/') go.mod go.sum
 

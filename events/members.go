@@ -75,6 +75,14 @@ type Observer struct {
 	killedGroups map[int]bool
 	// initDied: the init is gone, and with it every member.
 	initDied bool
+	// external records, per signal, when the init last sent it to every
+	// member for a process outside (ctkill -a) and who that was.
+	external map[unix.Signal]externalSend
+}
+
+type externalSend struct {
+	when      uint64
+	requester int
 }
 
 // NewObserver follows contract id, whose init has host pid init. tracer is
@@ -144,6 +152,15 @@ func (o *Observer) Adopt(pids []int, commandNSPid int) {
 
 // IsCommand says whether pid is the command's own process.
 func (o *Observer) IsCommand(pid int) bool { return pid != 0 && pid == o.command }
+
+// External tells the observer that the init is sending sig to every member
+// on behalf of process requester, outside the contract (ctkill -a).
+func (o *Observer) External(sig unix.Signal, requester int) {
+	if o.external == nil {
+		o.external = map[unix.Signal]externalSend{}
+	}
+	o.external[sig] = externalSend{when: monotonic(), requester: requester}
+}
 
 // Forwarded tells the observer that the holder had sig sent to members.
 func (o *Observer) Forwarded(sig unix.Signal) { o.forwarded[sig] = monotonic() }
@@ -315,6 +332,10 @@ func (o *Observer) event(k terms.Event, m *Member) Event {
 func (o *Observer) sender(m *Member, sig unix.Signal) (Sender, int32, bool) {
 	if o.killing || (sig == unix.SIGKILL && o.killedGroups[m.Pgid]) {
 		return Sender{Kind: SenderHolder}, 0, false
+	}
+	if x, ok := o.external[sig]; ok && x.when >= m.Start {
+		// Sent by the init, asked by a process outside.
+		return Sender{Kind: SenderOutside, Pid: x.requester, Comm: comm(o.proc, x.requester)}, 0, false
 	}
 	if o.tracer != nil {
 		if t, ok := o.tracer.Lookup(m.Pid, int(sig)); ok && t.When >= m.Start {

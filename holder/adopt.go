@@ -26,7 +26,7 @@ import (
 func Adopt(ctx context.Context, job Job) int {
 	h := &holder{ctx: ctx, job: job, rep: reporter{w: job.Report, level: job.Terms.Verbosity}}
 	id := job.Terms.Adopt
-	state, err := runtime.StateDir()
+	state, err := registry.StateDir()
 	if err != nil {
 		h.rep.errorf("%v", err)
 		return ExitInternal

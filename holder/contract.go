@@ -195,6 +195,7 @@ func (c *contract) record(id int) *registry.Record {
 		Cgroups: c.inst.CgroupPaths(),
 		Command: c.h.job.Argv,
 		Watch:   c.h.watchPath(),
+		PidNS:   registry.OwnPidNS(),
 	}
 }
 
@@ -316,6 +317,9 @@ func (c *contract) message(m cinit.Message) {
 		}
 	case cinit.MsgSent:
 		c.obs.Sent(unix.Signal(m.A), int(m.D), m.Data, m.C&cinit.SentAll != 0, m.B, m.C&cinit.SentHasCode != 0)
+	case cinit.MsgExtSent:
+		// ctkill -a: the init sends it, on behalf of a process outside.
+		c.obs.External(unix.Signal(m.A), int(m.B))
 	case cinit.MsgNotifyOff:
 		c.h.rep.detailf(id, "signals sent by members cannot be observed (%v): a member's signal to a member may be reported as a signal from outside", unix.Errno(m.A))
 	}
@@ -412,6 +416,7 @@ func (c *contract) stop(sig unix.Signal) {
 // finish removes what the contract left: it is over.
 func (c *contract) finish() {
 	c.inst.Wait()
+	c.h.reg.Remove(c.res.id)
 	c.inst.Destroy()
 	if c.h.rep.watch != nil {
 		c.h.rep.watch.forget(c.res.id)
@@ -419,5 +424,4 @@ func (c *contract) finish() {
 	if c.h.tty != nil {
 		c.h.tty.EndSession()
 	}
-	c.h.reg.Remove(c.res.id)
 }

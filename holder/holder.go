@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -115,7 +116,7 @@ func (h *holder) setup() error {
 	// Root can see who sends every signal (BPF); it loads while the
 	// contract instance is made.
 	h.tracer = openTracer()
-	state, err := runtime.StateDir()
+	state, err := registry.StateDir()
 	if err != nil {
 		return err
 	}
@@ -157,6 +158,8 @@ func (h *holder) watchPath() string {
 func (h *holder) close() {
 	if h.rep.watch != nil {
 		h.rep.watch.close()
+		// The state directory goes too once nothing is left in it.
+		_ = os.Remove(filepath.Dir(h.rep.watch.path))
 	}
 	if h.eventLog != nil {
 		h.eventLog.Close()

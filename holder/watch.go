@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/ctrun/ctrun/registry"
 )
 
 // watchServer serves the holder's event stream on a unix socket in the
@@ -62,12 +64,21 @@ func watchPathFor(dir string, pid int) string {
 
 // startWatchServer listens in dir. The socket is removed by close.
 func startWatchServer(dir string) (*watchServer, error) {
+	// The contract being made meanwhile may not have made the state
+	// directory yet.
+	if err := registry.EnsureDir(dir); err != nil {
+		return nil, err
+	}
 	path := watchPathFor(dir, os.Getpid())
 	_ = os.Remove(path)
-	old := syscall.Umask(0o177)
+	// Not umask: it is the whole process's, and a contract is being made
+	// meanwhile. The directory is 0700 anyway; the socket follows.
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	syscall.Umask(old)
 	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
 		return nil, err
 	}
 	ln.SetUnlinkOnClose(true)

@@ -64,10 +64,10 @@ func (d Dir) Read(id int) (*Record, error) {
 	defer f.Close()
 	var st, dst unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("record %s: %w", path, err)
 	}
 	if err := unix.Lstat(string(d), &dst); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("registry %s: %w", d, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, fmt.Errorf("record %s is not a regular file: refusing it", path)
@@ -77,7 +77,7 @@ func (d Dir) Read(id int) (*Record, error) {
 	}
 	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("record %s: %w", path, err)
 	}
 	var r Record
 	if err := json.Unmarshal(b, &r); err != nil {
@@ -120,7 +120,7 @@ func Dirs(own string) []Dir {
 		for _, kv := range bytes.Split(b, []byte{0}) {
 			if v, ok := bytes.CutPrefix(kv, []byte(StateEnv+"=")); ok {
 				d := filepath.Clean(string(v))
-				if filepath.IsAbs(d) && !seen[d] {
+				if filepath.IsAbs(d) && !seen[d] && ownedByProcess(d, pid) {
 					seen[d] = true
 					dirs = append(dirs, Dir(d))
 				}
@@ -128,6 +128,20 @@ func Dirs(own string) []Dir {
 		}
 	}
 	return dirs
+}
+
+// ownedByProcess: dir is a real directory (no symlink) of the uid process
+// pid runs as. Anyone can name a process ctrun-init and set its
+// environment; root only looks where that user could have made a record.
+func ownedByProcess(dir string, pid int) bool {
+	var dst, pst unix.Stat_t
+	if unix.Lstat(dir, &dst) != nil || dst.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return false
+	}
+	if unix.Stat("/proc/"+strconv.Itoa(pid), &pst) != nil {
+		return false
+	}
+	return dst.Uid == pst.Uid
 }
 
 // Inits lists the host pids of running contract inits (those the caller
@@ -164,6 +178,7 @@ func List(dirs []Dir, o ListOptions) ([]Entry, []error) {
 	for _, id := range o.IDs {
 		want[id] = true
 	}
+	ownNS := OwnPidNS()
 	var out []Entry
 	var errs []error
 	seen := map[int]bool{}
@@ -191,6 +206,11 @@ func List(dirs []Dir, o ListOptions) ([]Entry, []error) {
 				}
 				continue
 			}
+			if r.PidNS != 0 && ownNS != 0 && r.PidNS != ownNS {
+				// Written inside another PID namespace: its pids mean
+				// nothing here, so it can neither be judged nor collected.
+				continue
+			}
 			seen[id] = true
 			e := Entry{Record: *r, State: StateOf(r), Dir: d}
 			if e.State == Dead && o.Collect {
@@ -199,8 +219,43 @@ func List(dirs []Dir, o ListOptions) ([]Entry, []error) {
 			out = append(out, e)
 		}
 	}
+	if o.Collect {
+		for _, d := range dirs {
+			d.collectHolderSockets()
+		}
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, errs
+}
+
+// collectHolderSockets removes the event sockets of holders that are gone
+// (killed: a holder that exits removes its own). Nobody answering on it is
+// the proof.
+func (d Dir) collectHolderSockets() {
+	des, err := os.ReadDir(string(d))
+	if err != nil {
+		return
+	}
+	for _, de := range des {
+		if !strings.HasPrefix(de.Name(), "holder-") || !strings.HasSuffix(de.Name(), ".sock") {
+			continue
+		}
+		p := filepath.Join(string(d), de.Name())
+		if Stale(p) {
+			_ = os.Remove(p)
+		}
+	}
+}
+
+// Stale says whether nobody listens on the unix socket at path.
+func Stale(path string) bool {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	err = unix.Connect(fd, &unix.SockaddrUnix{Name: path})
+	return errors.Is(err, unix.ECONNREFUSED)
 }
 
 // Find returns the live contract id from the directories, or
@@ -222,7 +277,14 @@ func Find(dirs []Dir, id int) (*Entry, error) {
 // its (empty) cgroup directories. Only the record's own names are touched,
 // and only below the cgroup file system.
 func (d Dir) Collect(r *Record) {
+	// Only root's own contracts have cgroups; never act on a user's
+	// record's names with root's rights.
+	var st unix.Stat_t
+	rootsDir := unix.Lstat(string(d), &st) == nil && st.Uid == 0
 	for _, p := range r.Cgroups {
+		if !rootsDir || os.Geteuid() != 0 {
+			break
+		}
 		if strings.HasPrefix(filepath.Clean(p), "/sys/fs/cgroup/") && strings.HasPrefix(filepath.Base(p), "ctrun-") {
 			_ = unix.Rmdir(p)
 		}

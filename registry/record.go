@@ -2,7 +2,7 @@
 // are objects a user can list, watch, signal and take over.
 //
 // A record is a small JSON file named after the contract id in the owner's
-// state directory (runtime.StateDir: /run/ctrun for root, the user's
+// state directory (StateDir: /run/ctrun for root, the user's
 // $XDG_RUNTIME_DIR/ctrun otherwise). It never claims more than it can
 // prove: whether the holder and the init are alive is checked against the
 // process table (pid and start time) every time a record is read, so a
@@ -63,6 +63,19 @@ type Record struct {
 	Command []string `json:"command"`
 	// Watch is the holder's event socket (ctwatch), empty when none.
 	Watch string `json:"watch,omitempty"`
+	// PidNS is the PID namespace (nsfs inode) the pids of this record are
+	// numbers in: a record written from inside a contract is judged only
+	// from that namespace.
+	PidNS uint64 `json:"pidns"`
+}
+
+// OwnPidNS is the caller's PID namespace (nsfs inode), 0 if unknown.
+func OwnPidNS() uint64 {
+	var st unix.Stat_t
+	if unix.Stat("/proc/self/ns/pid", &st) != nil {
+		return 0
+	}
+	return st.Ino
 }
 
 // Dir is the registry directory of the caller.

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/runtime/cinit"
 )
 
@@ -51,7 +52,7 @@ func Adopt(endpoint string, id int, cgroups map[string]string) (*Instance, Adopt
 	// The control socket blocks no more than any other.
 	var none unix.Timeval
 	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &none)
-	state, _ := StateDir()
+	state, _ := registry.StateDir()
 	i := &Instance{
 		stateDir: state,
 		control:  os.NewFile(uintptr(fd), "ctrun-control"),

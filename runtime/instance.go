@@ -91,7 +91,7 @@ type Instance struct {
 // Create builds the instance and starts its init, which then waits for Go.
 // Nothing of the instance is left behind when Create fails.
 func Create(ctx context.Context, o Options) (inst *Instance, err error) {
-	state, err := StateDir()
+	state, err := registry.StateDir()
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func Create(ctx context.Context, o Options) (inst *Instance, err error) {
 	// The state directory may vanish between ensureDir and its use when
 	// another holder finds it empty and removes it: try once more.
 	for attempt := 0; ; attempt++ {
-		if err = ensureDir(state); err != nil {
+		if err = registry.EnsureDir(state); err != nil {
 			return nil, err
 		}
 		i.rootfs = filepath.Join(state, o.Name+".root")
@@ -442,7 +442,7 @@ func (i *Instance) Destroy() {
 		// The init removes it as it exits, unless it was killed.
 		_ = os.Remove(i.endpoint)
 	}
-	removeIfEmpty(i.stateDir)
+	registry.RemoveIfEmpty(i.stateDir)
 }
 
 // removeRootfs removes a contract's root directory, if the init has not

@@ -24,6 +24,12 @@ var (
 	binDir string
 	ctrun  string
 	probe  string
+	// ctkillBin is ctkill(1), built beside ctrun.
+	ctkillBin string
+	// ctstatBin is ctstat(1), built beside ctrun.
+	ctstatBin string
+	// ctwatchBin is ctwatch(1), built beside ctrun.
+	ctwatchBin string
 	// mountsAtStart is the host's mount table before any test.
 	mountsAtStart string
 )
@@ -48,14 +54,18 @@ func testMain(m *testing.M) int {
 	binDir = dir
 	ctrun = filepath.Join(dir, "ctrun")
 	probe = filepath.Join(dir, "probe")
-	// Built as the Makefile builds it: static, stripped.
-	build := exec.Command("go", "build", "-trimpath", "-tags", "netgo,osusergo", "-ldflags", "-s -w -extldflags -static", "-o", ctrun, "../cmd/ctrun")
+	// Built as the Makefile builds them (static, stripped), in one go.
+	build := exec.Command("go", "build", "-trimpath", "-tags", "netgo,osusergo", "-ldflags", "-s -w -extldflags -static",
+		"-o", dir+"/", "../cmd/ctrun", "../cmd/ctkill", "../cmd/ctstat", "../cmd/ctwatch")
 	build.Env = append(os.Environ(), "CGO_ENABLED=1")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build ctrun:", err)
+		fmt.Fprintln(os.Stderr, "build the commands:", err)
 		return 1
 	}
+	ctkillBin = filepath.Join(dir, "ctkill")
+	ctstatBin = filepath.Join(dir, "ctstat")
+	ctwatchBin = filepath.Join(dir, "ctwatch")
 	cc := exec.Command("cc", "-O2", "-pthread", "-o", probe, "probe/probe.c")
 	cc.Stdout, cc.Stderr = os.Stdout, os.Stderr
 	if err := cc.Run(); err != nil {

@@ -27,7 +27,6 @@ import (
 
 	"github.com/ctrun/ctrun/events"
 	"github.com/ctrun/ctrun/registry"
-	"github.com/ctrun/ctrun/runtime"
 	"github.com/ctrun/ctrun/terms"
 )
 
@@ -51,7 +50,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ctwatch: -r (reliable delivery) is for root only\n%s\n", usage)
 		return 2
 	}
-	state, err := runtime.StateDir()
+	state, err := registry.StateDir()
 	if err != nil {
 		fmt.Fprintf(stderr, "ctwatch: %v\n", err)
 		return 1

@@ -726,6 +726,41 @@ static void remove_rootfs(const char *rootfs)
 	rmdir(rootfs);
 }
 
+/*
+ * Remove the event sockets of holders that are gone (a holder killed with
+ * SIGKILL leaves its socket; nobody answering on it is the proof).
+ */
+static void remove_stale_holder_sockets(const char *record)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", record);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return;
+	*slash = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (strncmp(e->d_name, "holder-", 7) != 0 || n < 12 || strcmp(e->d_name + n - 5, ".sock") != 0)
+			continue;
+		struct sockaddr_un sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sun_family = AF_UNIX;
+		if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, e->d_name) >= sizeof(sa.sun_path))
+			continue;
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			continue;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == ECONNREFUSED)
+			unlink(sa.sun_path);
+		close(fd);
+	}
+	closedir(d);
+}
+
 /* Remove a directory once nothing is left in it (the state directory). */
 static void remove_parent_if_empty(const char *path)
 {
@@ -757,6 +792,7 @@ static void cleanup_orphan(struct state *s)
 		unlink(c->endpoint);
 	if (c->record && *c->record) {
 		unlink(c->record);
+		remove_stale_holder_sockets(c->record);
 		remove_parent_if_empty(c->record);
 	}
 }

@@ -19,6 +19,9 @@
  *   probe argv ...         print each argument on its own line, NUL-safe
  *   probe threads SIG      start threads, then die of SIG sent to the process
  *   probe forkloop N       fork and exit N times, as fast as possible
+ *   probe restart FILE     append "start <ns>" and "death <ns>" (CLOCK_REALTIME)
+ *                          to FILE, then die of SIGSEGV: a restart benchmark
+ *   probe stamp FILE WORD  append "WORD <ns>" to FILE and exit 0
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,6 +35,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void die_default(int sig)
@@ -41,6 +45,17 @@ static void die_default(int sig)
 	sigemptyset(&s);
 	sigaddset(&s, sig);
 	sigprocmask(SIG_UNBLOCK, &s, NULL);
+}
+
+static void stamp(const char *file, const char *word)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	FILE *f = fopen(file, "a");
+	if (!f)
+		return;
+	fprintf(f, "%s %lld\n", word, (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+	fclose(f);
 }
 
 static void *sleeper(void *arg)
@@ -169,6 +184,14 @@ int main(int argc, char **argv)
 				_exit(0);
 			waitpid(p, NULL, 0);
 		}
+		return 0;
+	} else if (!strcmp(what, "restart") && argc >= 3) {
+		stamp(argv[2], "start");
+		die_default(SIGSEGV);
+		stamp(argv[2], "death");
+		*(volatile int *)0 = 1;
+	} else if (!strcmp(what, "stamp") && argc >= 4) {
+		stamp(argv[2], argv[3]);
 		return 0;
 	}
 	fprintf(stderr, "probe: unknown request %s\n", what);

@@ -1,4 +1,4 @@
-package runtime
+package registry
 
 import (
 	"errors"
@@ -27,10 +27,10 @@ func StateDir() (string, error) {
 	return "/tmp/ctrun-" + strconv.Itoa(os.Getuid()), nil
 }
 
-// ensureDir makes dir (mode 0700) and checks that it is a real directory
+// EnsureDir makes dir (mode 0700) and checks that it is a real directory
 // owned by the caller and closed to others: a state directory someone else
 // prepared, or a symlink put in its place, is never used.
-func ensureDir(dir string) error {
+func EnsureDir(dir string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return fmt.Errorf("state directory %s: %w", dir, err)
 	}
@@ -53,8 +53,8 @@ func ensureDir(dir string) error {
 	return nil
 }
 
-// removeIfEmpty removes dir when nothing is left in it; a concurrent
+// RemoveIfEmpty removes dir when nothing is left in it; a concurrent
 // contract that still uses it keeps it alive (ENOTEMPTY).
-func removeIfEmpty(dir string) {
+func RemoveIfEmpty(dir string) {
 	_ = unix.Rmdir(dir)
 }

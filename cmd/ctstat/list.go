@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ctrun/ctrun/registry"
+)
+
+// contract is one contract as ctstat shows it: the registry's entry and
+// what was learnt about it at listing time.
+type contract struct {
+	registry.Entry
+	// events is the number of events the holder keeps queued for it.
+	events int
+	// members are its processes (the init excluded), by host pid; only
+	// looked for with -v or -j.
+	members []member
+	// ns is the PID namespace of its init ("" when dead or not visible).
+	ns string
+}
+
+// listing is one pass over the registry: what ctstat prints at one
+// moment, and the problems met on the way (one warning each).
+type listing struct {
+	contracts []contract
+	problems  []error
+}
+
+// collect makes one listing. Dead records are collected as they are
+// found (registry.List); they are shown, once, only with -a.
+func collect(dirs []registry.Dir, o options) listing {
+	entries, errs := registry.List(dirs, registry.ListOptions{IDs: o.ids, Collect: mayCollect()})
+	l := listing{problems: errs}
+	owners := dirOwners{}
+	selfNS, _ := pidNS(os.Getpid())
+	for _, e := range entries {
+		if e.State == registry.Dead && !o.all {
+			continue
+		}
+		c := contract{Entry: e}
+		if err := owners.check(&c.Entry); err != nil {
+			l.problems = append(l.problems, err)
+			continue
+		}
+		if err := checkInit(&c, owners.owner(e.Dir), selfNS); err != nil {
+			l.problems = append(l.problems, err)
+			continue
+		}
+		l.contracts = append(l.contracts, c)
+	}
+	if o.details() {
+		findMembers(l.contracts)
+	}
+	l.problems = append(l.problems, queryHolders(l.contracts, owners)...)
+	return l
+}
+
+// mayCollect says whether dead records may be removed. Inside a contract
+// /proc is the contract's own while the state directories are the host's:
+// every host contract would look dead there, and its record must not be
+// removed on that evidence.
+func mayCollect() bool {
+	b, err := os.ReadFile("/proc/1/comm")
+	return err != nil || strings.TrimSpace(string(b)) != registry.InitName
+}
+
+// dirOwners caches the owner of each registry directory (one lstat per
+// directory, not per record).
+type dirOwners map[registry.Dir]int
+
+// owner is the uid that owns d, or -1 when d cannot be examined (it was
+// removed with the last dead record it held).
+func (m dirOwners) owner(d registry.Dir) int {
+	if uid, ok := m[d]; ok {
+		return uid
+	}
+	uid := -1
+	var st unix.Stat_t
+	if err := unix.Lstat(string(d), &st); err == nil {
+		uid = int(st.Uid)
+	}
+	m[d] = uid
+	return uid
+}
+
+// check refuses a live record whose creator is not the owner of the
+// directory it is in: registry.Read has checked the file's owner, but the
+// uid written inside is the writer's word, and root would otherwise show
+// another user's forged record as root's own.
+func (m dirOwners) check(e *registry.Entry) error {
+	if e.State == registry.Dead {
+		return nil
+	}
+	if uid := m.owner(e.Dir); uid >= 0 && uid != e.UID {
+		return fmt.Errorf("record %s claims creator uid %d but its directory belongs to uid %d: refusing it", e.Dir.Path(e.ID), e.UID, uid)
+	}
+	return nil
+}
+
+// checkInit refuses a live record whose init could not be a contract's:
+// a process of someone else than the record's owner (a user's record
+// naming root's or another user's process, to have root show it as the
+// user's contract), or a process in ctstat's own PID namespace (every
+// contract's init has a namespace of its own, and its members are found
+// by that namespace: naming a shell would make the whole host members).
+// Two cheap calls per contract: a stat and a readlink of /proc/ID.
+func checkInit(c *contract, owner int, selfNS string) error {
+	if c.State == registry.Dead {
+		return nil
+	}
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/"+strconv.Itoa(c.ID), &st); err != nil {
+		return nil // gone meanwhile: shown as it was found
+	}
+	if owner >= 0 && int(st.Uid) != owner {
+		return fmt.Errorf("record %s names as the contract's init pid %d, a process of uid %d, not of the directory's owner %d: refusing it", c.Dir.Path(c.ID), c.ID, st.Uid, owner)
+	}
+	ns, err := pidNS(c.ID)
+	if err != nil {
+		return nil // not ours to see: no members will be found
+	}
+	if ns == selfNS {
+		return fmt.Errorf("record %s names as the contract's init pid %d, a process without a PID namespace of its own: refusing it", c.Dir.Path(c.ID), c.ID)
+	}
+	c.ns = ns
+	return nil
+}

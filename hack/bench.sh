@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# hack/bench.sh: ctrun's benchmarks (make bench). Each figure is a ratio
+# against a peer measured in the same run, as these machines are noisy:
+#
+#   start       ctrun /bin/true, whole process, root and unprivileged, against
+#               unshare -fp --mount-proc (the kernel floor), bwrap, crun, runc
+#   restart     from a member's fatal death to the command running again,
+#               against ctrun's own start
+#   kill1000    a fatal event in a contract of 1000 members until ctrun has
+#               returned, against the kernel tearing down a PID namespace of
+#               1000 (unshare with its PID 1 killed)
+#   memory      VmRSS of ctrun's own processes (holder + init) holding a sleep
+#   observe     2000 runs of /bin/true under -f core,signal -i fork,exit -v,
+#               against the same script under unshare -fp --mount-proc
+#   ctstat      listing 100 live contracts
+#   ctwatch     delay from a member's exit to ctwatch printing it; 100 members
+#               forking and exiting as fast as they can, watched and not
+#
+# Needs root (it also runs ctrun as uid 65534). Peers it lacks it installs
+# from Debian's archive. Usage: hack/bench.sh [section...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ "$(id -u)" = 0 ] || { echo "bench.sh: run as root" >&2; exit 1; }
+sections=("$@")
+[ ${#sections[@]} -gt 0 ] || sections=(start restart kill1000 memory observe ctstat ctwatch)
+
+need=()
+command -v hyperfine >/dev/null || need+=(hyperfine)
+command -v bwrap >/dev/null || need+=(bubblewrap)
+command -v crun >/dev/null || need+=(crun)
+command -v runc >/dev/null || need+=(runc)
+if ((${#need[@]})); then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+make -s all
+work=$(mktemp -d /tmp/ctrun-bench-XXXXXX)
+chmod 755 "$work"
+cleanup() {
+	pkill -KILL -f "$work/" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+# World-readable copies, so uid 65534 can run them.
+cp bin/* "$work/"
+cc -O2 -pthread -o "$work/probe" test/probe/probe.c
+ctrun=$work/ctrun
+probe=$work/probe
+xdg=$work/xdg
+mkdir -m 700 "$xdg" && chown 65534:65534 "$xdg"
+as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups env XDG_RUNTIME_DIR="$xdg" "$@"; }
+
+# hyperfine's mean (ms) of each command, from its JSON export.
+means() { python3 -c 'import json,sys; [print(round(r["mean"]*1000,2)) for r in json.load(open(sys.argv[1]))["results"]]' "$1"; }
+ratio() { python3 -c "import sys; print(round(float(sys.argv[1])/float(sys.argv[2]), 2))" "$1" "$2"; }
+median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.stdin.read().split()]; print(round(statistics.median(v),2))'; }
+say() { printf '%-10s %s\n' "$1" "$2"; }
+
+bench_start() {
+	# runc and crun need a bundle; crun refuses this hybrid cgroup host unless
+	# /sys/fs/cgroup/unified is out of the way, so the whole comparison runs
+	# in a private mount namespace without it (ctrun does not care).
+	local b=$work/bundle
+	mkdir -p "$b/rootfs/bin"
+	cp /bin/true "$b/rootfs/bin/"
+	for lib in $(ldd /bin/true | grep -o '/[^ ]*'); do
+		mkdir -p "$b/rootfs$(dirname "$lib")"
+		cp "$lib" "$b/rootfs$lib"
+	done
+	(cd "$b" && runc spec)
+	python3 - "$b/config.json" <<-'EOF'
+		import json, sys
+		p = sys.argv[1]
+		c = json.load(open(p))
+		c["process"]["terminal"] = False
+		c["process"]["args"] = ["/bin/true"]
+		c["linux"]["cgroupsPath"] = "ctrun-bench-peer"   # below our own cgroup
+		json.dump(c, open(p, "w"))
+	EOF
+	unshare -m --propagation private sh -c "umount /sys/fs/cgroup/unified 2>/dev/null; cd $b && hyperfine -N -w 5 -r 40 --export-json $work/start.json \
+		'unshare -fp --mount-proc /bin/true' \
+		'bwrap --unshare-pid --dev-bind / / --proc /proc /bin/true' \
+		'crun run --bundle $b peer' \
+		'runc run --bundle $b peer' \
+		'$ctrun /bin/true'" >/dev/null
+	mapfile -t m < <(means "$work/start.json")
+	say start "root: unshare ${m[0]} ms, bwrap ${m[1]} ms, crun ${m[2]} ms, runc ${m[3]} ms, ctrun ${m[4]} ms"
+	say start "root: ctrun/unshare $(ratio "${m[4]}" "${m[0]}")x (target <= 6), runc/ctrun $(ratio "${m[3]}" "${m[4]}")x, crun/ctrun $(ratio "${m[2]}" "${m[4]}")x"
+	as_user hyperfine -N -w 5 -r 40 --export-json "$xdg/ustart.json" \
+		'unshare -Urfp --mount-proc /bin/true' "$ctrun /bin/true" >/dev/null
+	mapfile -t u < <(means "$xdg/ustart.json")
+	say start "uid 65534: unshare -U ${u[0]} ms, ctrun ${u[1]} ms: ctrun/unshare $(ratio "${u[1]}" "${u[0]}")x; against the root floor $(ratio "${u[1]}" "${m[0]}")x"
+	echo "${m[4]}" > "$work/ctrun-start-ms"
+}
+
+bench_restart() {
+	local f=$work/restarts n=20
+	rm -f "$f"
+	"$ctrun" -r "$n" -f core "$probe" restart "$f" 2>/dev/null || true
+	local lat
+	lat=$(python3 - "$f" <<-'EOF'
+		import sys
+		death = None
+		out = []
+		for line in open(sys.argv[1]):
+		    w, ns = line.split()
+		    ns = int(ns)
+		    if w == "death":
+		        death = ns
+		    elif w == "start" and death is not None:
+		        out.append((ns - death) / 1e6)
+		        death = None
+		out.sort()
+		print(round(out[len(out) // 2], 2) if out else "nan")
+	EOF
+	)
+	local start
+	[ -f "$work/ctrun-start-ms" ] || hyperfine -N -w 3 -r 20 --export-json "$work/s.json" "$ctrun /bin/true" >/dev/null
+	start=$(cat "$work/ctrun-start-ms" 2>/dev/null || means "$work/s.json")
+	say restart "fatal death to running again: median $lat ms over $n restarts; ctrun start $start ms: $(ratio "$lat" "$start")x (target <= 1.5)"
+}
+
+bench_kill1000() {
+	local t0 t1 kern ours
+	# The kernel: a PID namespace of 1000, its PID 1 killed from outside.
+	rm -f "$work/spawned"
+	unshare -fp --mount-proc sh -c "$probe spawn 1000 120 > $work/spawned; sleep 120" &
+	local up=$!
+	while [ ! -s "$work/spawned" ]; do sleep 0.05; done
+	local nsinit
+	nsinit=$(cat /proc/$up/task/*/children | awk '{print $1}')
+	t0=$(date +%s%N)
+	kill -KILL "$nsinit"
+	wait "$up" 2>/dev/null || true
+	t1=$(date +%s%N)
+	kern=$(( (t1 - t0) / 1000 ))
+	# ctrun: a member's fatal SIGSEGV in a contract of 1000.
+	rm -f "$work/spawned" "$work/t0"
+	"$ctrun" -f core sh -c "$probe spawn 1000 120 > $work/spawned & while [ ! -s $work/spawned ]; do sleep 0.05; done; $probe stamp $work/t0 t; $probe segv; sleep 120" 2>/dev/null || true
+	t1=$(date +%s%N)
+	t0=$(awk '{print $2}' "$work/t0")
+	ours=$(( (t1 - t0) / 1000 ))
+	say kill1000 "kernel teardown $((kern / 1000)) ms, ctrun fatal event to return $((ours / 1000)) ms: $(ratio "$ours" "$kern")x (target <= 1.5)"
+}
+
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+bench_memory() {
+	local who
+	for who in root user; do
+		if [ $who = root ]; then
+			"$ctrun" sleep 30 &
+		else
+			as_user "$ctrun" sleep 30 &
+		fi
+		local h=$!
+		sleep 1
+		local holder init
+		holder=$(pgrep -f "^$ctrun sleep 30" | head -1)
+		init=$(pgrep -P "$holder" | head -1)
+		local total=$(( $(rss "$holder") + $(rss "$init") ))
+		say memory "$who: holder $(rss "$holder") KiB + init $(rss "$init") KiB = $((total / 1024)) MiB (target <= 16)"
+		kill -TERM "$holder"
+		wait "$h" 2>/dev/null || true
+	done
+}
+
+bench_observe() {
+	local script='i=0; while [ $i -lt 2000 ]; do /bin/true; i=$((i+1)); done'
+	hyperfine -N -w 1 -r 5 --export-json "$work/observe.json" \
+		"unshare -fp --mount-proc sh -c '$script'" \
+		"$ctrun -f core,signal -i fork,exit -v -E /dev/null sh -c '$script'" >/dev/null 2>&1
+	mapfile -t m < <(means "$work/observe.json")
+	say observe "2000 x /bin/true: unshare ${m[0]} ms, ctrun -v -i fork,exit ${m[1]} ms: $(ratio "${m[1]}" "${m[0]}")x (target <= 1.15)"
+}
+
+bench_ctstat() {
+	local i
+	for i in $(seq 100); do "$ctrun" -l none sleep 120; done
+	hyperfine -N -w 3 -r 20 --export-json "$work/ctstat.json" "$work/ctstat" "$work/ctstat -v" >/dev/null
+	mapfile -t m < <(means "$work/ctstat.json")
+	say ctstat "100 live contracts: ctstat ${m[0]} ms, ctstat -v ${m[1]} ms (target < 50)"
+	"$work/ctkill" -s KILL -a "$("$work/ctstat" | awk 'NR==2 {print $1}')" 2>/dev/null || true
+	for i in $("$work/ctstat" | awk 'NR>1 {print $1}'); do "$work/ctkill" -s KILL "$i" 2>/dev/null || true; done
+	sleep 1
+}
+
+bench_ctwatch() {
+	# Delay: a member stamps the time and exits at once; ctwatch -j's line
+	# is timed on arrival.
+	local f=$work/wstamps
+	rm -f "$f"
+	"$ctrun" -i exit sh -c "sleep 1; for i in \$(seq 20); do $probe stamp $f exit; sleep 0.05; done" &
+	local c=$!
+	sleep 0.5
+	python3 - "$work/ctwatch" "$f" <<-'EOF'
+		import json, subprocess, sys, time
+		p = subprocess.Popen([sys.argv[1], "-j"], stdout=subprocess.PIPE, text=True)
+		arrivals = []
+		deadline = time.time() + 8
+		for line in p.stdout:
+		    l = json.loads(line)
+		    if l.get("type") == "exit" and l.get("comm") == "probe":
+		        arrivals.append(time.time_ns())
+		    if len(arrivals) == 20 or time.time() > deadline:
+		        break
+		p.kill()
+		stamps = [int(x.split()[1]) for x in open(sys.argv[2])]
+		d = sorted((a - s) / 1e6 for a, s in zip(arrivals, stamps))
+		print("ctwatch    member exit to ctwatch output: median %.2f ms, max %.2f ms over %d (target <= 10)" % (d[len(d)//2], d[-1], len(d)))
+	EOF
+	wait "$c" 2>/dev/null || true
+	# Load: 100 members forking and exiting as fast as they can.
+	local load="for i in \$(seq 100); do $probe forkloop 200 & done; wait"
+	hyperfine -N -w 1 -r 5 --export-json "$work/load0.json" "$ctrun -i fork,exit sh -c '$load'" >/dev/null 2>&1
+	"$work/ctwatch" -j > /dev/null &
+	local w=$!
+	hyperfine -N -w 1 -r 5 --export-json "$work/load1.json" "$ctrun -i fork,exit sh -c '$load'" >/dev/null 2>&1
+	kill "$w" 2>/dev/null || true
+	local a b
+	a=$(means "$work/load0.json")
+	b=$(means "$work/load1.json")
+	say ctwatch "100 members x 200 forks: $a ms alone, $b ms watched: $(ratio "$b" "$a")x (target <= 1.15)"
+}
+
+for s in "${sections[@]}"; do
+	"bench_$s"
+done
