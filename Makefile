@@ -1,7 +1,7 @@
 # ctrun for Linux. `make` builds bin/ (ctrun and its companions), `make
 # test` runs every test, `make bench` the benchmarks (see hack/).
 
-GO       ?= go
+GO       ?= $(shell command -v go || echo /usr/local/go/bin/go)
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 # Static and stripped: a contract's init skips the dynamic loader, and an

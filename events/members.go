@@ -212,7 +212,15 @@ func (o *Observer) fork(ev connector.Event) []Event {
 		o.command = m.Pid
 	}
 	o.emptied = false
-	o.refresh(m)
+	if p, ok := o.members[ev.ParentTgid]; ok && o.tracer != nil {
+		// A fork is its parent's copy: the same name and group. Only
+		// the namespace pid is new, needed at once where the init's
+		// Sent records stand in for a tracer (they name namespace
+		// pids); with a tracer, /proc is read once, at exec.
+		m.Comm, m.Pgid = p.Comm, p.Pgid
+	} else {
+		o.refresh(m)
+	}
 	if m.Pid == o.command && o.CommandName != "" {
 		// Forked by the init and not yet executed: it is the command.
 		m.Comm = o.CommandName

@@ -31,21 +31,14 @@ func (r *reporter) line(s string) {
 
 func (r *reporter) errorf(format string, a ...any) { r.line(fmt.Sprintf(format, a...)) }
 
-// streaming says whether anyone reads the JSON stream.
-func (r *reporter) streaming() bool { return r.log != nil || r.watch != nil }
-
 func (r *reporter) stream(l events.Line) {
-	if !r.streaming() {
-		return
-	}
-	b := l.JSON()
 	if r.log != nil {
 		r.mu.Lock()
-		_, _ = r.log.Write(b)
+		_, _ = r.log.Write(l.JSON())
 		r.mu.Unlock()
 	}
 	if r.watch != nil {
-		r.watch.publish(l.Ctid, b)
+		r.watch.publish(l)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ctrun/ctrun/events"
 	"github.com/ctrun/ctrun/registry"
 )
 
@@ -36,8 +37,9 @@ type watchServer struct {
 
 	mu      sync.Mutex
 	clients map[*watcher]bool
-	// queued keeps, per contract, the last queueLimit lines for replay.
-	queued map[int][][]byte
+	// queued keeps, per contract, the last queueLimit lines for replay,
+	// unencoded: most are never read.
+	queued map[int][]events.Line
 }
 
 const (
@@ -82,7 +84,7 @@ func startWatchServer(dir string) (*watchServer, error) {
 		return nil, err
 	}
 	ln.SetUnlinkOnClose(true)
-	s := &watchServer{path: path, ln: ln, clients: map[*watcher]bool{}, queued: map[int][][]byte{}}
+	s := &watchServer{path: path, ln: ln, clients: map[*watcher]bool{}, queued: map[int][]events.Line{}}
 	go s.accept()
 	return s, nil
 }
@@ -136,7 +138,7 @@ func (s *watchServer) serve(c *net.UnixConn) {
 		if replay {
 			for _, lines := range s.queued {
 				for _, l := range lines {
-					w.offer(l)
+					w.offer(l.JSON())
 				}
 			}
 		}
@@ -240,17 +242,22 @@ func (w *watcher) write(b []byte) bool {
 	return err == nil
 }
 
-// publish sends a line to every reader and keeps it for replay.
-func (s *watchServer) publish(ctid int, line []byte) {
+// publish sends a line to every reader and keeps it for replay; it is
+// encoded only if someone reads it now.
+func (s *watchServer) publish(l events.Line) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q := append(s.queued[ctid], line)
+	q := append(s.queued[l.Ctid], l)
 	if len(q) > queueLimit {
 		q = q[len(q)-queueLimit:]
 	}
-	s.queued[ctid] = q
+	s.queued[l.Ctid] = q
+	if len(s.clients) == 0 {
+		return
+	}
+	b := l.JSON()
 	for w := range s.clients {
-		w.offer(line)
+		w.offer(b)
 	}
 }
 

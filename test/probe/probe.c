@@ -19,8 +19,9 @@
  *   probe argv ...         print each argument on its own line, NUL-safe
  *   probe threads SIG      start threads, then die of SIG sent to the process
  *   probe forkloop N       fork and exit N times, as fast as possible
- *   probe restart FILE     append "start <ns>" and "death <ns>" (CLOCK_REALTIME)
- *                          to FILE, then die of SIGSEGV: a restart benchmark
+ *   probe restart FILE [MS] append "start <ns>", wait MS milliseconds, append
+ *                          "death <ns>" (CLOCK_REALTIME) to FILE, then die of
+ *                          SIGSEGV: a restart benchmark
  *   probe stamp FILE WORD  append "WORD <ns>" to FILE and exit 0
  */
 #define _GNU_SOURCE
@@ -187,6 +188,8 @@ int main(int argc, char **argv)
 		return 0;
 	} else if (!strcmp(what, "restart") && argc >= 3) {
 		stamp(argv[2], "start");
+		if (argc >= 4)
+			usleep((useconds_t)atoi(argv[3]) * 1000);
 		die_default(SIGSEGV);
 		stamp(argv[2], "death");
 		*(volatile int *)0 = 1;
