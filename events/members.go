@@ -50,11 +50,15 @@ type Observer struct {
 	Contract int
 	// CommandName names the command's process before it has executed.
 	CommandName string
-	init        int
-	holder      int
-	members     map[int]*Member
-	tracer      Tracer
-	sent        sentLog
+	// Detail: find every member's namespace pid and process group too
+	// (-V, pgrponly); otherwise, with a tracer, only names are read, from
+	// the cheapest file /proc has.
+	Detail  bool
+	init    int
+	holder  int
+	members map[int]*Member
+	tracer  Tracer
+	sent    sentLog
 	// forwarded records when the holder last had the init send each
 	// signal (a user's stop).
 	forwarded map[unix.Signal]uint64
@@ -75,6 +79,8 @@ type Observer struct {
 	killedGroups map[int]bool
 	// initDied: the init is gone, and with it every member.
 	initDied bool
+	// scratch and path are reused for every /proc read (see readProc).
+	scratch, path []byte
 	// external records, per signal, when the init last sent it to every
 	// member for a process outside (ctkill -a) and who that was.
 	external map[unix.Signal]externalSend
@@ -182,7 +188,11 @@ func (o *Observer) Proc(ev connector.Event) []Event {
 			// has the leader's pid.
 			m.threads = nil
 			m.leaderGone = false
-			o.refresh(m)
+			if o.tracer == nil || o.Detail {
+				o.refresh(m)
+			} else {
+				o.refreshComm(m)
+			}
 		}
 	case connector.Exit:
 		return o.exit(ev)
@@ -230,10 +240,7 @@ func (o *Observer) fork(ev connector.Event) []Event {
 
 // refresh reads the member's name, namespace pid and process group.
 func (o *Observer) refresh(m *Member) {
-	b, err := os.ReadFile(o.proc + "/" + strconv.Itoa(m.Pid) + "/status")
-	if err != nil {
-		return
-	}
+	b := o.readProc(m.Pid, "/status")
 	for len(b) > 0 {
 		line := b
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
@@ -243,19 +250,79 @@ func (o *Observer) refresh(m *Member) {
 		}
 		switch {
 		case bytes.HasPrefix(line, []byte("Name:")):
-			m.Comm = string(bytes.TrimSpace(line[5:]))
+			name := bytes.TrimSpace(line[5:])
+			if string(name) != m.Comm { // no allocation when unchanged
+				m.Comm = string(name)
+			}
 		case bytes.HasPrefix(line, []byte("NSpid:")):
-			f := bytes.Fields(line[6:])
 			// host pid, then one pid per nested namespace: the contract's
 			// is the one below the holder's own, the second field here.
-			if len(f) >= 2 {
-				m.NSPid, _ = strconv.Atoi(string(f[1]))
+			if v, ok := nthField(line[6:], 1); ok {
+				m.NSPid = v
 			}
 		case bytes.HasPrefix(line, []byte("NSpgid:")):
-			if f := bytes.Fields(line[7:]); len(f) >= 1 {
-				m.Pgid, _ = strconv.Atoi(string(f[0]))
+			if v, ok := nthField(line[7:], 0); ok {
+				m.Pgid = v
 			}
+			return // the last line we need
 		}
+	}
+}
+
+// refreshComm reads only the member's name (after an exec).
+func (o *Observer) refreshComm(m *Member) {
+	b := bytes.TrimRight(o.readProc(m.Pid, "/comm"), "\n")
+	if len(b) > 0 && string(b) != m.Comm {
+		m.Comm = string(b)
+	}
+}
+
+// readProc reads /proc/<pid><file> into the observer's scratch buffer:
+// this runs for every process the contract starts, so it allocates
+// nothing. The result is valid until the next call.
+func (o *Observer) readProc(pid int, file string) []byte {
+	o.path = strconv.AppendInt(append(o.path[:0], o.proc+"/"...), int64(pid), 10)
+	o.path = append(o.path, file...)
+	fd, err := unix.Open(string(o.path), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(fd)
+	if o.scratch == nil {
+		o.scratch = make([]byte, 4096)
+	}
+	n, err := unix.Read(fd, o.scratch)
+	if err != nil || n <= 0 {
+		return nil
+	}
+	return o.scratch[:n]
+}
+
+// nthField parses the n-th space-separated decimal field of b.
+func nthField(b []byte, n int) (int, bool) {
+	i := 0
+	for {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+			i++
+		}
+		if i == len(b) {
+			return 0, false
+		}
+		start := i
+		for i < len(b) && b[i] != ' ' && b[i] != '\t' {
+			i++
+		}
+		if n == 0 {
+			v := 0
+			for _, c := range b[start:i] {
+				if c < '0' || c > '9' {
+					return 0, false
+				}
+				v = v*10 + int(c-'0')
+			}
+			return v, true
+		}
+		n--
 	}
 }
 

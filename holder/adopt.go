@@ -24,7 +24,7 @@ import (
 // An adopted contract is not restarted: its command's environment is not
 // kept anywhere, so it could not be started the same way again.
 func Adopt(ctx context.Context, job Job) int {
-	h := &holder{ctx: ctx, job: job, rep: reporter{w: job.Report, level: job.Terms.Verbosity}}
+	h := &holder{ctx: ctx, job: job, rep: newReporter(job.Report, job.Terms.Verbosity)}
 	id := job.Terms.Adopt
 	state, err := registry.StateDir()
 	if err != nil {

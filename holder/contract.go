@@ -146,6 +146,7 @@ func (c *contract) create() error {
 	}
 	c.obs = events.NewObserver(id, id, h.tracer.lookup(), inst.CgroupPaths()["memory"], &h.seq)
 	c.obs.CommandName = filepath.Base(h.job.Path)
+	c.obs.Detail = h.job.Terms.Verbosity >= terms.Detail || h.job.Terms.Options.PgrpOnly
 	if err := inst.Go(id); err != nil {
 		<-recorded
 		c.abort()
@@ -202,41 +203,55 @@ func (c *contract) record(id int) *registry.Record {
 // hold follows the contract until it is over or ctrun may return.
 func (c *contract) hold() {
 	h := c.h
-	ctl := c.inst.ControlFD()
-	fds := []unix.PollFd{
-		{Fd: int32(ctl), Events: unix.POLLIN},
-		{Fd: int32(h.conn.Fd()), Events: unix.POLLIN},
-		{Fd: int32(h.signals.fd()), Events: unix.POLLIN},
-	}
-	for {
-		for i := range fds {
-			fds[i].Revents = 0
-		}
-		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
+	var ws []*waiter
+	for _, fd := range []int{c.inst.ControlFD(), h.conn.Fd(), h.signals.fd()} {
+		w, err := newWaiter(fd)
+		if err != nil {
 			h.rep.errorf("wait for contract events: %v", err)
 			c.inst.Kill()
 			c.finishControl()
 			return
 		}
-		// The init's messages first: a member's report of a signal it
-		// sent must be seen before the death it causes.
-		if done := c.drainControl(); done {
-			return
-		}
-		if c.res.abandons {
-			return
-		}
-		if fds[1].Revents != 0 {
-			c.drainEvents()
-			if c.res.abandons {
+		defer w.close()
+		ws = append(ws, w)
+	}
+	ctl, conn, sigs := ws[0], ws[1], ws[2]
+	for {
+		h.rep.flush()
+		select {
+		case <-ctl.ready:
+			// The init's messages first: a member's report of a signal
+			// it sent must be seen before the death it causes.
+			done := c.drainControl()
+			ctl.ack <- struct{}{}
+			if done || c.res.abandons {
 				return
 			}
-		}
-		if fds[2].Revents != 0 {
+		case <-conn.ready:
+			busy := c.drainEvents() >= busyBatch
+			conn.ack <- struct{}{}
+			if c.initGone || c.res.abandons {
+				return
+			}
+			if busy {
+				// The machine is forking hard. Every event that finds
+				// us waiting costs the process that made it a wake-up
+				// (an interrupt to another CPU): let a few milliseconds
+				// of events gather and read them in one go instead.
+				time.Sleep(batchPause)
+			}
+		case <-sigs.ready:
 			c.handleSignals(h.signals.pending())
+			sigs.ack <- struct{}{}
 		}
 	}
 }
+
+// Batching process events under load (see hold).
+const (
+	busyBatch  = 4
+	batchPause = 2 * time.Millisecond
+)
 
 // drainControl reads every waiting message of the init. It returns true
 // once the init is gone (the contract is over).
@@ -270,11 +285,13 @@ func (c *contract) finishControl() {
 	c.drainEvents()
 }
 
-func (c *contract) drainEvents() {
-	for {
+// drainEvents reads the waiting process events and returns how many.
+func (c *contract) drainEvents() int {
+	n := 0
+	for ; ; n++ {
 		ev, err := c.h.conn.Read()
 		if err == unix.EAGAIN {
-			return
+			return n
 		}
 		if errors.Is(err, connector.ErrOverrun) {
 			c.h.rep.act(c.res.id, "lost_events", "some process events were lost (the machine is very busy); the contract is still followed")
@@ -282,7 +299,7 @@ func (c *contract) drainEvents() {
 		}
 		if err != nil {
 			c.h.rep.errorf("process events: %v", err)
-			return
+			return n
 		}
 		if ev.What == connector.Exit && ev.Pid == ev.Tgid && !c.initGone {
 			// Any record of the signal that killed it is in the control
@@ -293,7 +310,7 @@ func (c *contract) drainEvents() {
 			c.event(e)
 		}
 		if c.res.abandons {
-			return
+			return n
 		}
 	}
 }

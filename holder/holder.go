@@ -62,7 +62,7 @@ type Job struct {
 type holder struct {
 	ctx     context.Context
 	job     Job
-	rep     reporter
+	rep     *reporter
 	conn    *connector.Conn
 	tracer  *tracerHandle
 	reg     registry.Dir
@@ -77,7 +77,7 @@ type holder struct {
 // Run holds the job's contracts until the terms say ctrun returns, and
 // returns ctrun's exit status.
 func Run(ctx context.Context, job Job) int {
-	h := &holder{ctx: ctx, job: job, rep: reporter{w: job.Report, level: job.Terms.Verbosity}}
+	h := &holder{ctx: ctx, job: job, rep: newReporter(job.Report, job.Terms.Verbosity)}
 	runtime.WarmCgroups()
 	if err := h.openTerminal(); err != nil {
 		h.rep.errorf("%v", err)
@@ -156,6 +156,7 @@ func (h *holder) watchPath() string {
 }
 
 func (h *holder) close() {
+	h.rep.flush()
 	if h.rep.watch != nil {
 		h.rep.watch.close()
 		// The state directory goes too once nothing is left in it.
@@ -205,6 +206,7 @@ func (h *holder) loop(first *pending) int {
 		}
 		if pause := backoff.Pause(res.ranFor); pause > 0 {
 			h.rep.act(res.id, "pause", "pausing %v before restarting: it keeps failing right after it starts", pause)
+			h.rep.flush()
 			if sig, stopped := h.signals.sleep(h.ctx, pause); stopped {
 				h.rep.act(res.id, "stop", "not restarting: stopped by %s", events.SignalName(sig))
 				return res.status()

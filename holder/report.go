@@ -1,6 +1,7 @@
 package holder
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"sync"
@@ -15,8 +16,10 @@ import (
 // event and every action, as JSON lines, to the event streams (ctrun -E,
 // ctwatch).
 type reporter struct {
-	mu    sync.Mutex
-	w     io.Writer
+	mu sync.Mutex
+	// w is buffered: a busy contract makes thousands of lines; flush
+	// writes them out (the holder flushes before it waits again).
+	w     *bufio.Writer
 	level terms.Verbosity
 	// streams receive the JSON lines; nil ones are skipped.
 	log   io.Writer
@@ -26,11 +29,29 @@ type reporter struct {
 func (r *reporter) line(s string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	fmt.Fprintln(r.w, "ctrun: "+s)
+	r.w.WriteString("ctrun: ")
+	r.w.WriteString(s)
+	r.w.WriteByte('\n')
 }
 
-func (r *reporter) errorf(format string, a ...any) { r.line(fmt.Sprintf(format, a...)) }
+// flush writes out the lines so far.
+func (r *reporter) flush() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_ = r.w.Flush()
+}
 
+func newReporter(w io.Writer, level terms.Verbosity) *reporter {
+	return &reporter{w: bufio.NewWriterSize(w, 16<<10), level: level}
+}
+
+// errorf reports an error, at once.
+func (r *reporter) errorf(format string, a ...any) {
+	r.line(fmt.Sprintf(format, a...))
+	r.flush()
+}
+
+// stream hands a notice to the event streams.
 func (r *reporter) stream(l events.Line) {
 	if r.log != nil {
 		r.mu.Lock()
@@ -38,7 +59,7 @@ func (r *reporter) stream(l events.Line) {
 		r.mu.Unlock()
 	}
 	if r.watch != nil {
-		r.watch.publish(l)
+		r.watch.publish(l.Ctid, item{notice: &l})
 	}
 }
 
@@ -62,7 +83,14 @@ func (r *reporter) detailf(id int, format string, a ...any) {
 // event reports a contract event (-v), with its details (-V), and streams
 // it; critical events are those in the fatal set.
 func (r *reporter) event(e events.Event, critical bool) {
-	r.stream(e.Line(critical))
+	if r.log != nil {
+		r.mu.Lock()
+		_, _ = r.log.Write(e.Line(critical).JSON())
+		r.mu.Unlock()
+	}
+	if r.watch != nil {
+		r.watch.publish(e.Contract, item{ev: e, critical: critical})
+	}
 	if r.level < terms.Verbose {
 		return
 	}

@@ -37,9 +37,46 @@ type watchServer struct {
 
 	mu      sync.Mutex
 	clients map[*watcher]bool
-	// queued keeps, per contract, the last queueLimit lines for replay,
-	// unencoded: most are never read.
-	queued map[int][]events.Line
+	// queued keeps, per contract, the last queueLimit events for replay,
+	// as they are: most are never read, so they are formatted only for a
+	// reader.
+	queued map[int]*ring
+}
+
+// item is a queued event, or a notice of the holder's own.
+type item struct {
+	ev       events.Event
+	critical bool
+	notice   *events.Line
+}
+
+func (it *item) line() events.Line {
+	if it.notice != nil {
+		return *it.notice
+	}
+	return it.ev.Line(it.critical)
+}
+
+// ring is a fixed-size queue: the newest queueLimit items, in order.
+type ring struct {
+	items [queueLimit]item
+	next  int
+	n     int
+}
+
+func (r *ring) push(it item) {
+	r.items[r.next] = it
+	r.next = (r.next + 1) % queueLimit
+	if r.n < queueLimit {
+		r.n++
+	}
+}
+
+func (r *ring) each(f func(*item)) {
+	start := (r.next - r.n + queueLimit) % queueLimit
+	for i := 0; i < r.n; i++ {
+		f(&r.items[(start+i)%queueLimit])
+	}
 }
 
 const (
@@ -84,7 +121,7 @@ func startWatchServer(dir string) (*watchServer, error) {
 		return nil, err
 	}
 	ln.SetUnlinkOnClose(true)
-	s := &watchServer{path: path, ln: ln, clients: map[*watcher]bool{}, queued: map[int][]events.Line{}}
+	s := &watchServer{path: path, ln: ln, clients: map[*watcher]bool{}, queued: map[int]*ring{}}
 	go s.accept()
 	return s, nil
 }
@@ -116,8 +153,8 @@ func (s *watchServer) serve(c *net.UnixConn) {
 	case "stat":
 		s.mu.Lock()
 		q := map[string]int{}
-		for id, lines := range s.queued {
-			q[strconv.Itoa(id)] = len(lines)
+		for id, r := range s.queued {
+			q[strconv.Itoa(id)] = r.n
 		}
 		s.mu.Unlock()
 		b, _ := json.Marshal(map[string]any{"queued": q})
@@ -136,10 +173,8 @@ func (s *watchServer) serve(c *net.UnixConn) {
 		}
 		s.mu.Lock()
 		if replay {
-			for _, lines := range s.queued {
-				for _, l := range lines {
-					w.offer(l.JSON())
-				}
+			for _, r := range s.queued {
+				r.each(func(it *item) { w.offer(it.line().JSON()) })
 			}
 		}
 		s.clients[w] = true
@@ -242,20 +277,21 @@ func (w *watcher) write(b []byte) bool {
 	return err == nil
 }
 
-// publish sends a line to every reader and keeps it for replay; it is
-// encoded only if someone reads it now.
-func (s *watchServer) publish(l events.Line) {
+// publish sends an item to every reader and keeps it for replay; it is
+// formatted only if someone reads it now.
+func (s *watchServer) publish(ctid int, it item) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q := append(s.queued[l.Ctid], l)
-	if len(q) > queueLimit {
-		q = q[len(q)-queueLimit:]
+	r := s.queued[ctid]
+	if r == nil {
+		r = &ring{}
+		s.queued[ctid] = r
 	}
-	s.queued[l.Ctid] = q
+	r.push(it)
 	if len(s.clients) == 0 {
 		return
 	}
-	b := l.JSON()
+	b := it.line().JSON()
 	for w := range s.clients {
 		w.offer(b)
 	}
