@@ -81,6 +81,11 @@ type Observer struct {
 	initDied bool
 	// scratch and path are reused for every /proc read (see readProc).
 	scratch, path []byte
+	// nsIno is the contract's PID namespace (0: not checked).
+	nsIno uint64
+	// subs are the first processes (inits) of sub-contracts made inside,
+	// by host pid, while they live.
+	subs map[int]bool
 	// external records, per signal, when the init last sent it to every
 	// member for a process outside (ctkill -a) and who that was.
 	external map[unix.Signal]externalSend
@@ -111,6 +116,19 @@ func NewObserver(id, init int, tracer Tracer, memCgroup string, seq *int64) *Obs
 	o.hwCorrupt = readMeminfo(o.proc, "HardwareCorrupted:")
 	return o
 }
+
+// SetNamespace names the contract's PID namespace (nsfs inode): a process
+// forked into another one (a sub-contract made by a ctrun inside) is not a
+// member, and neither is anything it starts.
+func (o *Observer) SetNamespace(ino uint64) { o.nsIno = ino }
+
+// NoProc stops the observer from reading /proc: a holder in a PID
+// namespace below the host's has no /proc for the host pids the connector
+// reports. Members then go without names and namespace pids.
+func (o *Observer) NoProc() { o.proc = "/nonexistent" }
+
+// Subcontracts is the number of live sub-contracts made inside.
+func (o *Observer) Subcontracts() int { return len(o.subs) }
 
 // Members is the number of live members.
 func (o *Observer) Members() int { return len(o.members) }
@@ -216,6 +234,15 @@ func (o *Observer) fork(ev connector.Event) []Event {
 			return nil
 		}
 	}
+	if o.nsIno != 0 && !o.inNamespace(ev.Tgid) {
+		// The first process of a sub-contract: not a member, nor is
+		// anything it starts.
+		if o.subs == nil {
+			o.subs = map[int]bool{}
+		}
+		o.subs[ev.Tgid] = true
+		return nil
+	}
 	m := &Member{Pid: ev.Tgid, Parent: ev.ParentTgid, Start: ev.Timestamp}
 	o.members[m.Pid] = m
 	if o.command == 0 && ev.ParentTgid == o.init {
@@ -277,6 +304,19 @@ func (o *Observer) refreshComm(m *Member) {
 	}
 }
 
+// inNamespace says whether process pid runs in the contract's PID
+// namespace. A process gone already is taken to be a member: a sub-contract
+// does not end that fast.
+func (o *Observer) inNamespace(pid int) bool {
+	o.path = strconv.AppendInt(append(o.path[:0], o.proc+"/"...), int64(pid), 10)
+	o.path = append(o.path, "/ns/pid"...)
+	var st unix.Stat_t
+	if unix.Stat(string(o.path), &st) != nil {
+		return true
+	}
+	return st.Ino == o.nsIno
+}
+
 // readProc reads /proc/<pid><file> into the observer's scratch buffer:
 // this runs for every process the contract starts, so it allocates
 // nothing. The result is valid until the next call.
@@ -333,6 +373,9 @@ func (o *Observer) exit(ev connector.Event) []Event {
 	}
 	m, ok := o.members[ev.Tgid]
 	if !ok {
+		if ev.Pid == ev.Tgid {
+			delete(o.subs, ev.Tgid)
+		}
 		return nil
 	}
 	if ev.Pid != ev.Tgid {

@@ -39,7 +39,7 @@ func Adopt(ctx context.Context, job Job) int {
 		h.rep.errorf("cannot adopt: %v", err)
 		return ExitInternal
 	}
-	if entry.State != registry.Orphaned {
+	if entry.State != registry.Orphaned && entry.State != registry.Inherited {
 		h.rep.errorf("cannot adopt contract %d: it is %s by ctrun pid %d", id, entry.State, entry.Holder.Pid)
 		return ExitInternal
 	}

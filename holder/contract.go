@@ -31,7 +31,10 @@ type contract struct {
 	started  bool
 	killed   bool
 	initGone bool
-	buf      []byte
+	// husk: the contract is empty but its init lives on, the parent of
+	// sub-contracts made inside (see finish).
+	husk bool
+	buf  []byte
 }
 
 // pending is a contract instance being made in the background.
@@ -128,6 +131,16 @@ func (c *contract) create() error {
 	h := c.h
 	inst := c.inst
 	id := inst.InitPid()
+	if h.nested {
+		// The contract id is the init's host pid, which only the
+		// process connector can tell from here.
+		hid, err := initHostPid(h.conn, inst)
+		if err != nil {
+			c.abort()
+			return fmt.Errorf("create contract: %w", err)
+		}
+		id = hid
+	}
 	c.res.id = id
 	// The record's name is the contract id, known once the init runs; the
 	// init is told where it is so it can remove it if orphaned. Writing it
@@ -145,6 +158,12 @@ func (c *contract) create() error {
 		inst.SetNotify(true)
 	}
 	c.obs = events.NewObserver(id, id, h.tracer.lookup(), inst.CgroupPaths()["memory"], &h.seq)
+	if h.nested {
+		// /proc here numbers processes otherwise than the connector.
+		c.obs.NoProc()
+	} else if _, ino, err := inst.PidNamespace(); err == nil {
+		c.obs.SetNamespace(ino)
+	}
 	c.obs.CommandName = filepath.Base(h.job.Path)
 	c.obs.Detail = h.job.Terms.Verbosity >= terms.Detail || h.job.Terms.Options.PgrpOnly
 	if err := inst.Go(id); err != nil {
@@ -160,6 +179,17 @@ func (c *contract) create() error {
 		l := events.Notice(h.previous, "restarted", fmt.Sprintf("the command runs again in contract %d", id))
 		l.NewCtid = id
 		h.rep.stream(l)
+		if h.job.Terms.Transfer {
+			// -t: what the failed contract inherited (and its other
+			// sub-contracts made to be inherited) now belongs to this one.
+			moved, err := registry.Reparent(registry.Dirs(string(h.reg)), h.previous, id)
+			if err != nil {
+				h.rep.errorf("hand sub-contracts over to contract %d: %v", id, err)
+			}
+			if len(moved) > 0 {
+				h.rep.act(id, "transfer", "contracts %v handed over from contract %d", moved, h.previous)
+			}
+		}
 	}
 	return nil
 }
@@ -174,10 +204,14 @@ func (c *contract) abort() {
 
 func (c *contract) record(id int) *registry.Record {
 	t := c.h.job.Terms
+	own, _ := registry.StartTime(os.Getpid())
+	initStart, _ := registry.StartTime(c.inst.InitPid())
 	return &registry.Record{
-		ID:     id,
-		Holder: registry.Self(),
-		Init:   registry.ProcessOf(id),
+		ID: id,
+		// Host pids (a nested ctrun learnt them); start times read here
+		// are the same in every namespace.
+		Holder: registry.Process{Pid: c.h.hostPid, Start: own},
+		Init:   registry.Process{Pid: id, Start: initStart},
 		Terms: registry.Terms{
 			Informative: t.Informative.Names(),
 			Fatal:       t.Fatal.Names(),
@@ -196,7 +230,8 @@ func (c *contract) record(id int) *registry.Record {
 		Cgroups: c.inst.CgroupPaths(),
 		Command: c.h.job.Argv,
 		Watch:   c.h.watchPath(),
-		PidNS:   registry.OwnPidNS(),
+		Parent:  c.h.parent(),
+		PidNS:   registry.HostPidNS(),
 	}
 }
 
@@ -230,7 +265,7 @@ func (c *contract) hold() {
 		case <-conn.ready:
 			busy := c.drainEvents() >= busyBatch
 			conn.ack <- struct{}{}
-			if c.initGone || c.res.abandons {
+			if c.initGone || c.res.abandons || c.husk {
 				return
 			}
 			if busy {
@@ -309,7 +344,7 @@ func (c *contract) drainEvents() int {
 		for _, e := range c.obs.Proc(ev) {
 			c.event(e)
 		}
-		if c.res.abandons {
+		if c.res.abandons || c.husk {
 			return n
 		}
 	}
@@ -371,6 +406,11 @@ func (c *contract) event(e events.Event) {
 	if watched || fatal {
 		c.h.rep.event(e, fatal)
 	}
+	if e.Kind == terms.Empty && c.obs.Subcontracts() > 0 {
+		// The init stays for the sub-contracts (killing it would end
+		// them): the contract itself is over.
+		c.husk = true
+	}
 	if e.Kind == terms.Exit && e.Pid > 0 && !c.res.haveCmd && c.obs.IsCommand(e.Pid) {
 		// The init could not report it (it was killed with the contract).
 		c.res.cmd, c.res.haveCmd = e.Status, true
@@ -384,8 +424,17 @@ func (c *contract) event(e events.Event) {
 		return
 	}
 	c.killed = true
-	c.h.rep.act(c.res.id, "kill", "fatal %s event: killing every member", e.Kind)
 	c.obs.Killing()
+	if n := c.obs.Subcontracts(); n > 0 {
+		// Killing the init would end the sub-contracts made inside, which
+		// a fatal event must spare: the init kills the members instead.
+		c.h.rep.act(c.res.id, "kill", "fatal %s event: killing every member (sparing %d sub-contracts)", e.Kind, n)
+		if err := c.inst.Signal(unix.SIGKILL, cinit.ScopeAll, 0); err != nil {
+			c.h.rep.errorf("%v", err)
+		}
+		return
+	}
+	c.h.rep.act(c.res.id, "kill", "fatal %s event: killing every member", e.Kind)
 	if err := c.inst.Kill(); err != nil {
 		c.h.rep.errorf("%v", err)
 	}
@@ -432,6 +481,20 @@ func (c *contract) stop(sig unix.Signal) {
 
 // finish removes what the contract left: it is over.
 func (c *contract) finish() {
+	if c.husk {
+		// Let the init go on alone: it stays as long as the sub-contracts
+		// do, then removes what is left (its cgroup, its endpoint) as an
+		// orphaned contract's init does.
+		c.inst.Abandon()
+		c.h.reg.Remove(c.res.id)
+		if c.h.rep.watch != nil {
+			c.h.rep.watch.forget(c.res.id)
+		}
+		if c.h.tty != nil {
+			c.h.tty.DropSession()
+		}
+		return
+	}
 	c.inst.Wait()
 	c.h.reg.Remove(c.res.id)
 	c.inst.Destroy()

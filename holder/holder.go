@@ -71,6 +71,10 @@ type holder struct {
 	seq     int64
 	// previous is the contract the last run had (restarts report it).
 	previous int
+	// nested: ctrun runs in a PID namespace below the host's; hostPid is
+	// then its own host pid (see nested.go).
+	nested   bool
+	hostPid  int
 	eventLog *os.File
 }
 
@@ -129,17 +133,25 @@ func (h *holder) setup() error {
 		h.eventLog = f
 		h.rep.log = f
 	}
-	// The event stream for ctwatch; ctrun works without it.
-	if w, err := startWatchServer(state); err == nil {
-		h.rep.watch = w
-	} else {
-		h.rep.detailf(0, "no event stream for ctwatch: %v", err)
-	}
+
 	if h.conn, err = connector.Open(); err != nil {
 		return fmt.Errorf("cannot follow the contract's processes: %w", err)
 	}
 	if err := unix.SetNonblock(h.conn.Fd(), true); err != nil {
 		return fmt.Errorf("process events: %w", err)
+	}
+	h.hostPid = os.Getpid()
+	if !registry.InHostPidNS() {
+		h.nested = true
+		if h.hostPid, err = ownHostPid(h.conn); err != nil {
+			return err
+		}
+	}
+	// The event stream for ctwatch; ctrun works without it.
+	if w, err := startWatchServer(state, h.hostPid); err == nil {
+		h.rep.watch = w
+	} else {
+		h.rep.detailf(0, "no event stream for ctwatch: %v", err)
 	}
 	if h.signals, err = newSignalRelay(); err != nil {
 		return err

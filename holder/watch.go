@@ -101,14 +101,15 @@ func watchPathFor(dir string, pid int) string {
 	return filepath.Join(dir, "holder-"+strconv.Itoa(pid)+".sock")
 }
 
-// startWatchServer listens in dir. The socket is removed by close.
-func startWatchServer(dir string) (*watchServer, error) {
+// startWatchServer listens in dir, on a socket named after the holder's
+// host pid. The socket is removed by close.
+func startWatchServer(dir string, hostPid int) (*watchServer, error) {
 	// The contract being made meanwhile may not have made the state
 	// directory yet.
 	if err := registry.EnsureDir(dir); err != nil {
 		return nil, err
 	}
-	path := watchPathFor(dir, os.Getpid())
+	path := watchPathFor(dir, hostPid)
 	_ = os.Remove(path)
 	// Not umask: it is the whole process's, and a contract is being made
 	// meanwhile. The directory is 0700 anyway; the socket follows.

@@ -90,18 +90,32 @@ func (d Dir) Read(id int) (*Record, error) {
 }
 
 // StateOf works out a record's state from the process table: the record
-// never has the last word on whether a contract lives.
-func StateOf(r *Record) State {
+// never has the last word on whether a contract lives. A contract without
+// a holder is inherited (not orphaned) when it was made with the option
+// inherit from inside a contract that is a regent and is still alive;
+// parent looks that contract up.
+func StateOf(r *Record, parent func(id int) *Record) State {
 	switch {
 	case !r.Init.Alive():
 		return Dead
 	case r.Holder.Alive():
-		if r.Inherited {
-			return Inherited
-		}
 		return Owned
 	}
+	if r.Parent != 0 && has(r.Terms.Options, "inherit") && parent != nil {
+		if p := parent(r.Parent); p != nil && has(p.Terms.Options, "regent") && p.Init.Alive() {
+			return Inherited
+		}
+	}
 	return Orphaned
+}
+
+func has(list []string, name string) bool {
+	for _, n := range list {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Dirs lists the registry directories to look in: the caller's own, and
@@ -196,7 +210,7 @@ func List(dirs []Dir, o ListOptions) ([]Entry, []error) {
 				continue
 			}
 			id, err := strconv.Atoi(name)
-			if err != nil || id <= 0 || seen[id] || (len(want) > 0 && !want[id]) {
+			if err != nil || id <= 0 || seen[id] {
 				continue
 			}
 			r, err := d.Read(id)
@@ -212,13 +226,29 @@ func List(dirs []Dir, o ListOptions) ([]Entry, []error) {
 				continue
 			}
 			seen[id] = true
-			e := Entry{Record: *r, State: StateOf(r), Dir: d}
-			if e.State == Dead && o.Collect {
-				d.Collect(r)
-			}
-			out = append(out, e)
+			out = append(out, Entry{Record: *r, Dir: d})
 		}
 	}
+	// States need the parents (inheritance), so all records are read
+	// before any is judged; the list is cut to the ids asked for after.
+	byID := map[int]*Record{}
+	for i := range out {
+		byID[out[i].ID] = &out[i].Record
+	}
+	parent := func(id int) *Record { return byID[id] }
+	for i := range out {
+		out[i].State = StateOf(&out[i].Record, parent)
+	}
+	var kept []Entry
+	for _, e := range out {
+		if e.State == Dead && o.Collect {
+			e.Dir.Collect(&e.Record)
+		}
+		if len(want) == 0 || want[e.ID] {
+			kept = append(kept, e)
+		}
+	}
+	out = kept
 	if o.Collect {
 		for _, d := range dirs {
 			d.collectHolderSockets()
@@ -258,6 +288,18 @@ func Stale(path string) bool {
 	return errors.Is(err, unix.ECONNREFUSED)
 }
 
+// InheritedBy lists the contracts inherited by contract id (from es, a
+// List of every contract).
+func InheritedBy(es []Entry, id int) []int {
+	var out []int
+	for _, e := range es {
+		if e.Parent == id && e.State == Inherited {
+			out = append(out, e.ID)
+		}
+	}
+	return out
+}
+
 // Find returns the live contract id from the directories, or
 // ErrNoContract.
 func Find(dirs []Dir, id int) (*Entry, error) {
@@ -292,4 +334,25 @@ func (d Dir) Collect(r *Record) {
 	_ = os.Remove(d.EndpointPath(r.ID))
 	_ = d.Remove(r.ID)
 	_ = unix.Rmdir(string(d))
+}
+
+// Reparent hands the sub-contracts of contract from over to contract to
+// (ctrun -t on a restart): those made with the option inherit, held or
+// not, so that they are inherited by the new contract as they would have
+// been by the old one. It returns their ids.
+func Reparent(dirs []Dir, from, to int) ([]int, error) {
+	es, _ := List(dirs, ListOptions{})
+	var moved []int
+	for _, e := range es {
+		if e.Parent != from || e.State == Dead || !has(e.Terms.Options, "inherit") {
+			continue
+		}
+		r := e.Record
+		r.Parent = to
+		if err := e.Dir.Write(&r); err != nil {
+			return moved, err
+		}
+		moved = append(moved, e.ID)
+	}
+	return moved, nil
 }

@@ -55,10 +55,11 @@ type Record struct {
 	// Run counts the command's runs under this ctrun (1 for the first).
 	Run     int               `json:"run"`
 	Cgroups map[string]string `json:"cgroups,omitempty"`
-	// Parent is the contract this one was created from (0: none).
+	// Parent is the contract this one was created from (0: none): a
+	// sub-contract, made by a ctrun run inside it. With the option inherit
+	// and a regent parent, a sub-contract whose holder is gone is the
+	// parent's (state inherited).
 	Parent int `json:"parent,omitempty"`
-	// Inherited: held by a regent contract rather than by a holder.
-	Inherited bool `json:"inherited,omitempty"`
 	// Command is the command and its arguments.
 	Command []string `json:"command"`
 	// Watch is the holder's event socket (ctwatch), empty when none.

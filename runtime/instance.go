@@ -316,6 +316,9 @@ func (i *Instance) Go(id int) error {
 	return i.send(cinit.Message{Type: cinit.MsgGo, A: int32(id)})
 }
 
+// Send sends the init a message.
+func (i *Instance) Send(m cinit.Message) error { return i.send(m) }
+
 func (i *Instance) send(m cinit.Message) error {
 	if err := unix.Sendmsg(int(i.control.Fd()), m.Encode(), nil, nil, unix.MSG_NOSIGNAL); err != nil {
 		return fmt.Errorf("tell contract %d: %w", i.initPid, err)

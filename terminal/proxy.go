@@ -122,6 +122,19 @@ func (p *Proxy) EndSession() {
 	master.Close()
 }
 
+// DropSession lets go of the ended instance's pseudo-terminal without
+// waiting for its last output: processes that outlive the contract (a
+// sub-contract) may hold it open.
+func (p *Proxy) DropSession() {
+	p.mu.Lock()
+	master := p.master
+	p.master, p.copied = nil, nil
+	p.mu.Unlock()
+	if master != nil {
+		master.Close()
+	}
+}
+
 // Resize passes the real terminal's size on (on SIGWINCH).
 func (p *Proxy) Resize() {
 	p.mu.Lock()

@@ -48,7 +48,7 @@ func write(w *bufio.Writer, l listing, o options) error {
 // or dead with its holder gone too.
 func holder(c *contract) int {
 	switch c.State {
-	case registry.Owned, registry.Inherited:
+	case registry.Owned:
 		return c.Holder.Pid
 	case registry.Dead:
 		if c.Holder.Alive() {
@@ -76,7 +76,10 @@ func writeDetails(w *bufio.Writer, c *contract) {
 	kv("restart count", restartText(t))
 	kv("transfer", yesNo(t.Transfer))
 	kv("member processes", membersText(c.members))
-	kv("inherited contracts", "none")
+	kv("inherited contracts", idsText(c.inherited))
+	if c.State == registry.Inherited {
+		kv("inherited by", "contract "+strconv.Itoa(c.Parent))
+	}
 	kv("service fmri", orDash(c.FMRI))
 	kv("contract aux", orDash(c.Aux))
 	kv("creator uid", strconv.Itoa(c.UID))
@@ -217,11 +220,14 @@ type jsonContract struct {
 	Transfer     bool     `json:"transfer"`
 	Members      []member `json:"members"`
 	Inherited    []int    `json:"inherited"`
-	FMRI         string   `json:"fmri"`
-	Aux          string   `json:"aux"`
-	Creator      creator  `json:"creator"`
-	Started      string   `json:"started"`
-	Command      []string `json:"command"`
+	// Parent is the contract this one was made from (0: none); it holds
+	// the contract when its state is inherited.
+	Parent  int      `json:"parent"`
+	FMRI    string   `json:"fmri"`
+	Aux     string   `json:"aux"`
+	Creator creator  `json:"creator"`
+	Started string   `json:"started"`
+	Command []string `json:"command"`
 }
 
 type creator struct {
@@ -243,7 +249,8 @@ func toJSON(c *contract) jsonContract {
 		RestartCount: c.Terms.Restarts,
 		Transfer:     c.Terms.Transfer,
 		Members:      c.members,
-		Inherited:    []int{},
+		Inherited:    orNone(c.inherited),
+		Parent:       c.Parent,
 		FMRI:         c.FMRI,
 		Aux:          c.Aux,
 		Creator:      creator{UID: c.UID, Argv: orEmpty(c.Argv)},
@@ -264,4 +271,22 @@ func orEmpty(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+func idsText(ids []int) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = strconv.Itoa(id)
+	}
+	return strings.Join(out, " ")
+}
+
+func orNone(ids []int) []int {
+	if ids == nil {
+		return []int{}
+	}
+	return ids
 }

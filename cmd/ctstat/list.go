@@ -22,6 +22,8 @@ type contract struct {
 	members []member
 	// ns is the PID namespace of its init ("" when dead or not visible).
 	ns string
+	// inherited are the contracts it inherited (it is a regent).
+	inherited []int
 }
 
 // listing is one pass over the registry: what ctstat prints at one
@@ -34,15 +36,24 @@ type listing struct {
 // collect makes one listing. Dead records are collected as they are
 // found (registry.List); they are shown, once, only with -a.
 func collect(dirs []registry.Dir, o options) listing {
-	entries, errs := registry.List(dirs, registry.ListOptions{IDs: o.ids, Collect: mayCollect()})
+	// All of them, also with -i: a contract's inherited ones are found
+	// among the rest.
+	all, errs := registry.List(dirs, registry.ListOptions{Collect: mayCollect()})
 	l := listing{problems: errs}
 	owners := dirOwners{}
 	selfNS, _ := pidNS(os.Getpid())
-	for _, e := range entries {
+	want := map[int]bool{}
+	for _, id := range o.ids {
+		want[id] = true
+	}
+	for _, e := range all {
 		if e.State == registry.Dead && !o.all {
 			continue
 		}
-		c := contract{Entry: e}
+		if len(want) > 0 && !want[e.ID] {
+			continue
+		}
+		c := contract{Entry: e, inherited: registry.InheritedBy(all, e.ID)}
 		if err := owners.check(&c.Entry); err != nil {
 			l.problems = append(l.problems, err)
 			continue

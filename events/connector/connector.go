@@ -12,6 +12,7 @@
 package connector
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -55,6 +56,8 @@ type Event struct {
 	// ExitCode is the wait status of an Exit.
 	ExitCode   uint32
 	ExitSignal uint32
+	// Comm is the new name of a Comm event.
+	Comm string
 }
 
 // ErrOverrun means events were lost because the socket's buffer filled:
@@ -182,7 +185,16 @@ func parse(b []byte) (Event, bool) {
 	switch what {
 	case Fork:
 		e.ParentPid, e.ParentTgid, e.Pid, e.Tgid = u(0), u(1), u(2), u(3)
-	case Exec, Comm, Coredump, UID, GID, SID:
+	case Comm:
+		e.Pid, e.Tgid = u(0), u(1)
+		if len(d) >= 8+16 {
+			name := d[8 : 8+16]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			e.Comm = string(name)
+		}
+	case Exec, Coredump, UID, GID, SID:
 		e.Pid, e.Tgid = u(0), u(1)
 	case Exit:
 		e.Pid, e.Tgid = u(0), u(1)

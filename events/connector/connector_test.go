@@ -85,7 +85,7 @@ func TestDecode(t *testing.T) {
 			[]Event{{What: Exit, Timestamp: 9, Pid: 20, Tgid: 21, ExitCode: uint32(unix.SIGSEGV) | 0x80, ExitSignal: 17, ParentPid: 1, ParentTgid: 1}}},
 		{"exit of an old kernel without the parent", procMsg(Exit, 9, 20, 20, 0, 17),
 			[]Event{{What: Exit, Timestamp: 9, Pid: 20, Tgid: 20, ExitSignal: 17}}},
-		{"comm", procMsg(Comm, 4, 30, 31, 0x41414141, 0, 0, 0), []Event{{What: Comm, Timestamp: 4, Pid: 30, Tgid: 31}}},
+		{"comm", procMsg(Comm, 4, 30, 31, 0x41414141, 0, 0, 0), []Event{{What: Comm, Timestamp: 4, Pid: 30, Tgid: 31, Comm: "AAAA"}}},
 		{"two messages in one datagram", cat(fork, exit), []Event{forkEv, exitEv}},
 		{"three messages in one datagram", cat(fork, exec, exit), []Event{forkEv, execEv, exitEv}},
 		{"truncated second message", cat(fork, exit[:len(exit)-8]), []Event{forkEv}},

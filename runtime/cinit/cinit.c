@@ -797,6 +797,94 @@ static void cleanup_orphan(struct state *s)
 	}
 }
 
+/* ---------- signalling every member ---------- */
+
+/* How many PID namespaces /proc/<pid> is in, as this namespace sees it
+ * (1: ours; more: a sub-contract made by a ctrun inside), 0 if gone. */
+static int ns_depth(int pid)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *p = strstr(buf, "\nNSpid:");
+	if (!p)
+		return 1;
+	p += 7;
+	char *end = strchr(p, '\n');
+	if (end)
+		*end = 0;
+	int fields = 0;
+	for (char *t = strtok(p, " \t"); t; t = strtok(NULL, " \t"))
+		fields++;
+	return fields;
+}
+
+/*
+ * Send sig to every member. Without sub-contracts that is kill(-1): the
+ * kernel does it in one pass under its task list lock, so no member forked
+ * meanwhile escapes. A sub-contract (a ctrun run inside) lives in a PID
+ * namespace below ours and is not a member: kill(-1) would reach it, so its
+ * processes are skipped, and the members are signalled one by one, again
+ * and again while new ones keep appearing (a fork during a pass).
+ */
+static int any_nested(void)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	int nested = 0;
+	struct dirent *e;
+	while (!nested && (e = readdir(d))) {
+		int pid = atoi(e->d_name);
+		nested = pid > 1 && ns_depth(pid) > 1;
+	}
+	closedir(d);
+	return nested;
+}
+
+static void signal_members(int sig)
+{
+	if (!any_nested()) {
+		kill(-1, sig);
+		return;
+	}
+	static int sent[CT_MAX_TARGETS];
+	int nsent = 0;
+	for (int round = 0; round < 64; round++) {
+		DIR *d = opendir("/proc");
+		if (!d)
+			return;
+		int fresh = 0;
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			int pid = atoi(e->d_name);
+			if (pid <= 1 || ns_depth(pid) != 1)
+				continue;
+			int seen = 0;
+			for (int i = 0; i < nsent && !seen; i++)
+				seen = sent[i] == pid;
+			if (seen && sig != SIGKILL)
+				continue; /* once each, but SIGKILL until gone */
+			kill(pid, sig);
+			if (!seen) {
+				fresh++;
+				if (nsent < CT_MAX_TARGETS)
+					sent[nsent++] = pid;
+			}
+		}
+		closedir(d);
+		if (!fresh)
+			return;
+	}
+}
+
 /* ---------- the contract's endpoint ---------- */
 
 static int open_endpoint(const char *path)
@@ -848,7 +936,7 @@ static void handle_endpoint(struct state *s)
 		if (m->a >= 0 && m->a < NSIG) {
 			/* Tell the holder first: the deaths must find the record. */
 			send_msg(s, CT_M_EXTSENT, m->a, m->b, 0, 0, NULL, 0);
-			kill(-1, m->a);
+			signal_members(m->a);
 		}
 		reply(fd, CT_M_OK, 0, 0, 0);
 		break;
@@ -882,7 +970,7 @@ static void handle_control(struct state *s)
 		s->control = -1;
 		s->orphaned = 1;
 		if (s->cfg.flags & CT_F_NOORPHAN)
-			kill(-1, SIGKILL);
+			signal_members(SIGKILL);
 		return;
 	}
 	if ((size_t)n < sizeof(struct ct_msg))
@@ -896,7 +984,7 @@ static void handle_control(struct state *s)
 			break;
 		/* fall through: the command's process is gone */
 	case CT_SCOPE_ALL:
-		kill(-1, m->a);
+		signal_members(m->a);
 		break;
 	case CT_SCOPE_PGRP:
 		if (m->c > 1)
@@ -940,8 +1028,20 @@ static int wait_go(struct state *s)
 		if (n <= 0)
 			return -1;
 		struct ct_msg *m = (struct ct_msg *)buf;
-		if ((size_t)n >= sizeof(*m) && m->type == CT_M_GO)
+		if ((size_t)n < sizeof(*m))
+			continue;
+		if (m->type == CT_M_GO)
 			return m->a;
+		if (m->type == CT_M_WHOAMI) {
+			/* A holder inside another PID namespace cannot see our
+			 * host pid (the contract id): the process connector tells
+			 * it, from this change of name. */
+			char name[16];
+			snprintf(name, sizeof(name), "ctn-%08x", (unsigned)m->a);
+			prctl(PR_SET_NAME, name, 0, 0, 0);
+			prctl(PR_SET_NAME, "ctrun-init", 0, 0, 0);
+			send_msg(s, CT_M_WHOAMI, m->a, 0, 0, 0, NULL, 0);
+		}
 	}
 }
 

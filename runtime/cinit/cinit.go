@@ -38,6 +38,7 @@ const (
 // Message types.
 const (
 	MsgGo        = C.CT_M_GO
+	MsgWhoAmI    = C.CT_M_WHOAMI
 	MsgSignal    = C.CT_M_SIGNAL
 	MsgStarted   = C.CT_M_STARTED
 	MsgExecFail  = C.CT_M_EXECFAIL

@@ -45,6 +45,7 @@
 /* holder -> init */
 #define CT_M_GO 1     /* a = contract id: start the command */
 #define CT_M_SIGNAL 2 /* a = signal, b = scope, c = namespace pid or pgid */
+#define CT_M_WHOAMI 3 /* a = nonce: set the name "ctn-<nonce in hex>" for a moment, then answer */
 
 #define CT_SCOPE_COMMAND 0 /* the command's process, or every member once it is gone */
 #define CT_SCOPE_ALL 1     /* every member */

@@ -1,0 +1,212 @@
+package test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// statEntry is the part of a ctstat -j line the nesting tests look at.
+type statEntry struct {
+	ID        int    `json:"id"`
+	State     string `json:"state"`
+	Parent    int    `json:"parent"`
+	Inherited []int  `json:"inherited"`
+	Members   []struct {
+		Pid int `json:"pid"`
+	} `json:"members"`
+}
+
+// statAll lists the caller's contracts with ctstat -j.
+func statAll(t *testing.T, user bool, env []string) map[int]statEntry {
+	t.Helper()
+	r := runTool(t, ctstatBin, user, env, "-j")
+	out := map[int]statEntry{}
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		if l == "" {
+			continue
+		}
+		var e statEntry
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("ctstat -j: %q: %v", l, err)
+		}
+		out[e.ID] = e
+	}
+	return out
+}
+
+// runTool runs a companion command to the end.
+func runTool(t *testing.T, bin string, user bool, env []string, args ...string) result {
+	t.Helper()
+	w := startTool(t, bin, user, env, args...)
+	out := w.wait(t, 20*time.Second)
+	return result{stdout: out, code: w.cmd.ProcessState.ExitCode()}
+}
+
+// The classic restarter: a regent contract restarted with -t hands the
+// sub-contracts it inherited to the new contract, still running; without
+// -t they are orphaned and keep running. A sub-contract is never killed by
+// a fatal event of the contract it was made from, although its PID
+// namespace lies below that contract's (the init stays for it).
+func TestRegentHandsOverSubcontracts(t *testing.T) {
+	for _, transfer := range []bool{true, false} {
+		name := "with -t"
+		if !transfer {
+			name = "without -t"
+		}
+		t.Run(name, func(t *testing.T) {
+			asRootAndUser(t, func(t *testing.T, user bool) {
+				clean(t)
+				dir := sharedDir(t)
+				env := []string{"PATH=" + binDir + ":/usr/bin:/bin"}
+				if user {
+					env = append(env, "XDG_RUNTIME_DIR="+userRuntimeDir(t))
+				}
+				// The daemon starts a helper in its own contract once, then
+				// crashes; run two waits for the test.
+				daemon := `echo $CTRUN_CTID >> ` + dir + `/runs
+					if [ ! -e ` + dir + `/helper ]; then
+						ctrun -l none -o inherit sh -c 'exec >/dev/null 2>&1; echo $$ > ` + dir + `/helper; echo $CTRUN_CTID > ` + dir + `/helper.id; exec sleep 60'
+						while [ ! -s ` + dir + `/helper.id ]; do sleep 0.02; done
+						` + probe + ` segv
+					fi
+					while [ ! -e ` + dir + `/stop ]; do sleep 0.05; done`
+				args := []string{"-v", "-r", "1", "-o", "regent", "-f", "core", "sh", "-c", daemon}
+				if transfer {
+					args = append([]string{"-t"}, args...)
+				}
+				cmd, _, stderr := start(t, call{args: args, user: user, env: env})
+				t.Cleanup(func() {
+					// The helper outlives the test's ctrun: end it.
+					if b, err := os.ReadFile(dir + "/helper.id"); err == nil {
+						runTool(t, ctkillBin, user, env, "-s", "KILL", strings.TrimSpace(string(b)))
+					}
+				})
+				helperNS := readPidFile(t, dir+"/helper")
+				helperID := readPidFile(t, dir+"/helper.id")
+				var second int
+				eventually(t, 15*time.Second, "the restart", func() bool {
+					b, _ := os.ReadFile(dir + "/runs")
+					f := strings.Fields(string(b))
+					if len(f) >= 2 {
+						second, _ = strconv.Atoi(f[1])
+					}
+					return second != 0
+				})
+				// The helper survived the daemon's crash with its pid.
+				var cs map[int]statEntry
+				eventually(t, 5*time.Second, "the helper's state", func() bool {
+					cs = statAll(t, user, env)
+					h, ok := cs[helperID]
+					want := "inherited"
+					if !transfer {
+						want = "orphaned"
+					}
+					return ok && h.State == want
+				})
+				h := cs[helperID]
+				if len(h.Members) != 1 || !alive(h.Members[0].Pid) {
+					t.Fatalf("the helper's member is gone: %+v\n%s", h, stderr)
+				}
+				_ = helperNS
+				if transfer {
+					if h.Parent != second || !contains(cs[second].Inherited, helperID) {
+						t.Fatalf("helper %d: parent %d, new contract %d inherits %v; want it handed over\n%s", helperID, h.Parent, second, cs[second].Inherited, stderr)
+					}
+				} else if contains(cs[second].Inherited, helperID) {
+					t.Fatalf("without -t the new contract inherited %d", helperID)
+				}
+				os.WriteFile(dir+"/stop", nil, 0o644)
+				if code := waitExit(t, cmd, 15*time.Second); code != 0 {
+					t.Fatalf("ctrun exit %d\n%s", code, stderr)
+				}
+				// The regent's holder is gone: the helper is orphaned and
+				// still runs.
+				if cs := statAll(t, user, env); cs[helperID].State != "orphaned" || !alive(cs[helperID].Members[0].Pid) {
+					t.Fatalf("after the regent ended: %+v", cs[helperID])
+				}
+			})
+		})
+	}
+}
+
+// Three levels: a regent restarter whose command runs a second restarter
+// (inherit, regent) whose command runs a helper (inherit). The first
+// level's fatal event kills the second's holder (one of its members): the
+// second level is inherited by the first, the third by the second, and
+// nothing below the first level is killed. Then everything ends and
+// nothing is left.
+func TestThreeLevels(t *testing.T) {
+	asRootAndUser(t, func(t *testing.T, user bool) {
+		clean(t)
+		dir := sharedDir(t)
+		env := []string{"PATH=" + binDir + ":/usr/bin:/bin"}
+		if user {
+			env = append(env, "XDG_RUNTIME_DIR="+userRuntimeDir(t))
+		}
+		// Each level is a script of its own (no quoting across levels);
+		// what outlives the test's ctrun does not hold its output.
+		write := func(name, script string) string {
+			p := filepath.Join(dir, name)
+			if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		level3 := write("level3", `exec >/dev/null 2>&1; echo $CTRUN_CTID > `+dir+`/l3; exec sleep 60`)
+		level2 := write("level2", `exec >/dev/null 2>&1; echo $CTRUN_CTID > `+dir+`/l2
+			ctrun -l none -o inherit sh `+level3+`
+			exec sleep 60`)
+		level1 := write("level1", `echo $CTRUN_CTID >> `+dir+`/l1
+			if [ ! -e `+dir+`/l2 ]; then
+				ctrun -o inherit,regent -f core sh `+level2+` &
+				while [ ! -s `+dir+`/l3 ]; do sleep 0.02; done
+				`+probe+` segv
+			fi
+			while [ ! -e `+dir+`/stop ]; do sleep 0.05; done`)
+		cmd, _, stderr := start(t, call{args: []string{"-r", "1", "-t", "-o", "regent", "-f", "core", "sh", level1}, user: user, env: env})
+		l2 := readPidFile(t, dir+"/l2")
+		l3 := readPidFile(t, dir+"/l3")
+		t.Cleanup(func() {
+			for _, id := range []int{l3, l2} {
+				runTool(t, ctkillBin, user, env, "-s", "KILL", strconv.Itoa(id))
+			}
+		})
+		var cs map[int]statEntry
+		eventually(t, 15*time.Second, "levels 2 and 3 inherited", func() bool {
+			cs = statAll(t, user, env)
+			return cs[l2].State == "inherited" && cs[l3].State == "inherited"
+		})
+		b, _ := os.ReadFile(dir + "/l1")
+		ids := strings.Fields(string(b))
+		if len(ids) != 2 {
+			t.Fatalf("level 1 ran %d times, want 2\n%s", len(ids), stderr)
+		}
+		second, _ := strconv.Atoi(ids[1])
+		if cs[l2].Parent != second || cs[l3].Parent != l2 {
+			t.Fatalf("level 2 %+v (want parent %d), level 3 %+v (want parent %d)", cs[l2], second, cs[l3], l2)
+		}
+		for _, id := range []int{l2, l3} {
+			if len(cs[id].Members) == 0 || !alive(cs[id].Members[0].Pid) {
+				t.Fatalf("contract %d lost its members: %+v", id, cs[id])
+			}
+		}
+		os.WriteFile(filepath.Join(dir, "stop"), nil, 0o644)
+		if code := waitExit(t, cmd, 15*time.Second); code != 0 {
+			t.Fatalf("ctrun exit %d\n%s", code, stderr)
+		}
+	})
+}
+
+func contains(ids []int, id int) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
