@@ -15,6 +15,8 @@
 #   ctstat      listing 100 live contracts
 #   ctwatch     delay from a member's exit to ctwatch printing it; 100 members
 #               forking and exiting as fast as they can, watched and not
+#   handover    a regent's restart that hands over 100 inherited sub-contracts
+#               (-t), against a restart with none
 #
 # Needs root (it also runs ctrun as uid 65534). Peers it lacks it installs
 # from Debian's archive. Usage: hack/bench.sh [section...]
@@ -23,7 +25,7 @@ cd "$(dirname "$0")/.."
 
 [ "$(id -u)" = 0 ] || { echo "bench.sh: run as root" >&2; exit 1; }
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(start restart kill1000 memory observe ctstat ctwatch)
+[ ${#sections[@]} -gt 0 ] || sections=(start restart kill1000 memory observe ctstat ctwatch handover)
 
 need=()
 command -v hyperfine >/dev/null || need+=(hyperfine)
@@ -193,20 +195,20 @@ bench_ctwatch() {
 	# is timed on arrival.
 	local f=$work/wstamps
 	rm -f "$f"
-	"$ctrun" -i exit sh -c "sleep 1; for i in \$(seq 20); do $probe stamp $f exit; sleep 0.05; done" &
+	"$ctrun" -i exit sh -c "sleep 1; for i in \$(seq 20); do $probe stamp $f exit 42; sleep 0.05; done" &
 	local c=$!
 	sleep 0.5
 	python3 - "$work/ctwatch" "$f" <<-'EOF'
-		import json, subprocess, sys, time
-		p = subprocess.Popen([sys.argv[1], "-j"], stdout=subprocess.PIPE, text=True)
+		import json, select, subprocess, sys, time
+		p = subprocess.Popen([sys.argv[1], "-j"], stdout=subprocess.PIPE, text=True, bufsize=1)
 		arrivals = []
 		deadline = time.time() + 8
-		for line in p.stdout:
-		    l = json.loads(line)
-		    if l.get("type") == "exit" and l.get("comm") == "probe":
+		while len(arrivals) < 20 and time.time() < deadline:
+		    if not select.select([p.stdout], [], [], 0.5)[0]:
+		        continue
+		    l = json.loads(p.stdout.readline())
+		    if l.get("type") == "exit" and l.get("exit_code") == 42:
 		        arrivals.append(time.time_ns())
-		    if len(arrivals) == 20 or time.time() > deadline:
-		        break
 		p.kill()
 		stamps = [int(x.split()[1]) for x in open(sys.argv[2])]
 		d = sorted((a - s) / 1e6 for a, s in zip(arrivals, stamps))
@@ -224,6 +226,49 @@ bench_ctwatch() {
 	a=$(means "$work/load0.json")
 	b=$(means "$work/load1.json")
 	say ctwatch "100 members x 30 forks each: $a ms alone, $b ms watched: $(ratio "$b" "$a")x (target <= 1.15)"
+}
+
+# restart_latency FILE: median of "start" after "death" in a probe log (ms).
+restart_latency() {
+	python3 - "$1" <<-'EOF'
+		import sys
+		death, out = None, []
+		for line in open(sys.argv[1]):
+		    w, ns = line.split()
+		    if w == "death":
+		        death = int(ns)
+		    elif w == "start" and death is not None:
+		        out.append((int(ns) - death) / 1e6)
+		        death = None
+		out.sort()
+		print(round(out[len(out) // 2], 2) if out else "nan")
+	EOF
+}
+
+bench_handover() {
+	local n=100 d=$work/handover
+	mkdir -p "$d"
+	# The daemon makes n helpers in contracts of their own the first time,
+	# then every run stamps its start and, a second later, its death.
+	cat > "$d/food" <<-EOF
+		#!/bin/sh
+		if [ ! -e $d/made ]; then
+		    for i in \$(seq $n); do $ctrun -l none -o inherit sleep 600 </dev/null >/dev/null 2>&1; done
+		    touch $d/made
+		fi
+		exec $probe restart $d/stamps 1100
+	EOF
+	chmod +x "$d/food"
+	"$ctrun" -r 4 -t -o regent -f core "$d/food" 2>/dev/null || true
+	local with
+	with=$(restart_latency "$d/stamps")
+	# Clean the helpers up.
+	for id in $("$work/ctstat" | awk 'NR>1 {print $1}'); do "$work/ctkill" -s KILL "$id" >/dev/null 2>&1 || true; done
+	rm -f "$d/stamps"
+	"$ctrun" -r 4 -f core "$probe" restart "$d/stamps" 1100 2>/dev/null || true
+	local without
+	without=$(restart_latency "$d/stamps")
+	say handover "restart handing over $n inherited contracts: $with ms, with none: $without ms: $(ratio "$with" "$without")x (target <= 1.5)"
 }
 
 for s in "${sections[@]}"; do

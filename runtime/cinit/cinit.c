@@ -516,10 +516,11 @@ static int tgid_of(int tid)
 	return t > 0 ? (int)t : tid;
 }
 
-/* Is the sender in a PID namespace below ours (a sub-contract)? */
-static int nested_sender(int pid)
+/* How many PID namespaces /proc/<pid> is in, as this namespace sees it
+ * (1: ours; more: a sub-contract made by a ctrun inside), 0 if gone. */
+static int ns_depth(int pid)
 {
-	char path[64], buf[4096];
+	char path[64], buf[2048];
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -531,7 +532,7 @@ static int nested_sender(int pid)
 	buf[n] = 0;
 	char *p = strstr(buf, "\nNSpid:");
 	if (!p)
-		return 0;
+		return 1;
 	p += 7;
 	char *end = strchr(p, '\n');
 	if (end)
@@ -539,9 +540,17 @@ static int nested_sender(int pid)
 	int fields = 0;
 	for (char *t = strtok(p, " \t"); t; t = strtok(NULL, " \t"))
 		fields++;
-	return fields > 1;
+	return fields;
 }
 
+/*
+ * Send sig to every member. Without sub-contracts that is kill(-1): the
+ * kernel does it in one pass under its task list lock, so no member forked
+ * meanwhile escapes. A sub-contract (a ctrun run inside) lives in a PID
+ * namespace below ours and is not a member: kill(-1) would reach it, so its
+ * processes are skipped, and the members are signalled one by one, again
+ * and again while new ones keep appearing (a fork during a pass).
+ */
 static int collect_pgrp(int pgrp, int *out, int max)
 {
 	int n = 0;
@@ -617,7 +626,8 @@ static void handle_notification(struct state *s)
 		case 424: nr = __NR_pidfd_send_signal; break;
 		}
 	}
-	if (caller > 0 && !nested_sender(caller)) {
+	/* A sender in a sub-contract names pids of its own namespace. */
+	if (caller > 0 && ns_depth(caller) == 1) {
 		switch (nr) {
 		case __NR_kill:
 			sig = (int)a1;
@@ -799,41 +809,6 @@ static void cleanup_orphan(struct state *s)
 
 /* ---------- signalling every member ---------- */
 
-/* How many PID namespaces /proc/<pid> is in, as this namespace sees it
- * (1: ours; more: a sub-contract made by a ctrun inside), 0 if gone. */
-static int ns_depth(int pid)
-{
-	char path[64], buf[2048];
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	char *p = strstr(buf, "\nNSpid:");
-	if (!p)
-		return 1;
-	p += 7;
-	char *end = strchr(p, '\n');
-	if (end)
-		*end = 0;
-	int fields = 0;
-	for (char *t = strtok(p, " \t"); t; t = strtok(NULL, " \t"))
-		fields++;
-	return fields;
-}
-
-/*
- * Send sig to every member. Without sub-contracts that is kill(-1): the
- * kernel does it in one pass under its task list lock, so no member forked
- * meanwhile escapes. A sub-contract (a ctrun run inside) lives in a PID
- * namespace below ours and is not a member: kill(-1) would reach it, so its
- * processes are skipped, and the members are signalled one by one, again
- * and again while new ones keep appearing (a fork during a pass).
- */
 static int any_nested(void)
 {
 	DIR *d = opendir("/proc");

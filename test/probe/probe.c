@@ -22,7 +22,7 @@
  *   probe restart FILE [MS] append "start <ns>", wait MS milliseconds, append
  *                          "death <ns>" (CLOCK_REALTIME) to FILE, then die of
  *                          SIGSEGV: a restart benchmark
- *   probe stamp FILE WORD  append "WORD <ns>" to FILE and exit 0
+ *   probe stamp FILE WORD [CODE]  append "WORD <ns>" to FILE and exit CODE (0)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -195,7 +195,7 @@ int main(int argc, char **argv)
 		*(volatile int *)0 = 1;
 	} else if (!strcmp(what, "stamp") && argc >= 4) {
 		stamp(argv[2], argv[3]);
-		return 0;
+		return argc >= 5 ? atoi(argv[4]) : 0;
 	}
 	fprintf(stderr, "probe: unknown request %s\n", what);
 	return 2;
