@@ -127,6 +127,14 @@ func (o *Observer) SetNamespace(ino uint64) { o.nsIno = ino }
 // reports. Members then go without names and namespace pids.
 func (o *Observer) NoProc() { o.proc = "/nonexistent" }
 
+// EmptyEvent is the contract's empty event, when something else than the
+// observer knows the contract is empty (the init, for a holder that cannot
+// tell members from sub-contracts). It is made once.
+func (o *Observer) EmptyEvent() Event {
+	o.emptied = true
+	return o.event(terms.Empty, nil)
+}
+
 // Subcontracts is the number of live sub-contracts made inside.
 func (o *Observer) Subcontracts() int { return len(o.subs) }
 

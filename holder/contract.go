@@ -259,7 +259,7 @@ func (c *contract) hold() {
 			// it sent must be seen before the death it causes.
 			done := c.drainControl()
 			ctl.ack <- struct{}{}
-			if done || c.res.abandons {
+			if done || c.res.abandons || c.husk {
 				return
 			}
 		case <-conn.ready:
@@ -366,6 +366,16 @@ func (c *contract) message(m cinit.Message) {
 		c.res.cmd, c.res.haveCmd = unix.WaitStatus(m.A), true
 		if c.h.job.Terms.Lifetime == terms.LifeChild {
 			c.res.abandons = true
+		} else if c.h.nested && c.subcontracts() > 0 {
+			// Members and sub-contracts look alike from here: the init
+			// tells when only sub-contracts are left.
+			c.watchEmpty()
+		}
+	case cinit.MsgOwnEmpty:
+		// Only sub-contracts are left in the init's namespace.
+		if !c.husk {
+			c.husk = true
+			c.event(c.obs.EmptyEvent())
 		}
 	case cinit.MsgSent:
 		c.obs.Sent(unix.Signal(m.A), int(m.D), m.Data, m.C&cinit.SentAll != 0, m.B, m.C&cinit.SentHasCode != 0)
@@ -425,18 +435,48 @@ func (c *contract) event(e events.Event) {
 	}
 	c.killed = true
 	c.obs.Killing()
-	if n := c.obs.Subcontracts(); n > 0 {
+	if n := c.subcontracts(); n > 0 {
 		// Killing the init would end the sub-contracts made inside, which
-		// a fatal event must spare: the init kills the members instead.
+		// a fatal event must spare: the init kills the members instead,
+		// and says when none is left.
 		c.h.rep.act(c.res.id, "kill", "fatal %s event: killing every member (sparing %d sub-contracts)", e.Kind, n)
 		if err := c.inst.Signal(unix.SIGKILL, cinit.ScopeAll, 0); err != nil {
 			c.h.rep.errorf("%v", err)
 		}
+		c.watchEmpty()
 		return
 	}
 	c.h.rep.act(c.res.id, "kill", "fatal %s event: killing every member", e.Kind)
 	if err := c.inst.Kill(); err != nil {
 		c.h.rep.errorf("%v", err)
+	}
+}
+
+// subcontracts counts the live sub-contracts made inside this contract: the
+// observer sees their first processes (a holder on the host), the registry
+// their records (also a holder inside a contract, which cannot tell).
+func (c *contract) subcontracts() int {
+	n := c.obs.Subcontracts()
+	if n > 0 {
+		return n
+	}
+	dirs := registry.Dirs(string(c.h.reg))
+	if c.h.nested {
+		return len(registry.Children(dirs, c.res.id))
+	}
+	es, _ := registry.List(dirs, registry.ListOptions{})
+	for _, e := range es {
+		if e.Parent == c.res.id && e.State != registry.Dead {
+			n++
+		}
+	}
+	return n
+}
+
+// watchEmpty asks the init to say when only sub-contracts are left.
+func (c *contract) watchEmpty() {
+	if err := c.inst.Send(cinit.Message{Type: cinit.MsgWatchEmpty}); err != nil {
+		c.h.rep.detailf(c.res.id, "%v", err)
 	}
 }
 

@@ -339,20 +339,50 @@ func (d Dir) Collect(r *Record) {
 // Reparent hands the sub-contracts of contract from over to contract to
 // (ctrun -t on a restart): those made with the option inherit, held or
 // not, so that they are inherited by the new contract as they would have
-// been by the old one. It returns their ids.
+// been by the old one. It returns their ids. Like Children, it does not
+// judge whether they live (a holder inside a contract cannot).
 func Reparent(dirs []Dir, from, to int) ([]int, error) {
-	es, _ := List(dirs, ListOptions{})
 	var moved []int
-	for _, e := range es {
-		if e.Parent != from || e.State == Dead || !has(e.Terms.Options, "inherit") {
-			continue
+	for _, d := range dirs {
+		for _, id := range Children([]Dir{d}, from) {
+			r, err := d.Read(id)
+			if err != nil || !has(r.Terms.Options, "inherit") {
+				continue
+			}
+			r.Parent = to
+			if err := d.Write(r); err != nil {
+				return moved, err
+			}
+			moved = append(moved, id)
 		}
-		r := e.Record
-		r.Parent = to
-		if err := e.Dir.Write(&r); err != nil {
-			return moved, err
-		}
-		moved = append(moved, e.ID)
 	}
 	return moved, nil
+}
+
+// Children lists the ids of the records naming parent as the contract
+// they were made from, without judging whether they live: a holder inside a
+// contract cannot (the records' pids are host pids), and a record that
+// outlived its contract only costs a careful kill.
+func Children(dirs []Dir, parent int) []int {
+	var out []int
+	for _, d := range dirs {
+		des, err := os.ReadDir(string(d))
+		if err != nil {
+			continue
+		}
+		for _, de := range des {
+			name, ok := strings.CutSuffix(de.Name(), ".json")
+			if !ok {
+				continue
+			}
+			id, err := strconv.Atoi(name)
+			if err != nil || id <= 0 {
+				continue
+			}
+			if r, err := d.Read(id); err == nil && r.Parent == parent {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }

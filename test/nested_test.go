@@ -134,11 +134,13 @@ func TestRegentHandsOverSubcontracts(t *testing.T) {
 	}
 }
 
-// Three levels: a regent restarter whose command runs a second restarter
-// (inherit, regent) whose command runs a helper (inherit). The first
-// level's fatal event kills the second's holder (one of its members): the
-// second level is inherited by the first, the third by the second, and
-// nothing below the first level is killed. Then everything ends and
+// Three levels, restarts at two of them, a holder SIGKILLed: a regent
+// restarter (level 1) runs a second regent restarter (level 2), which runs
+// a helper (level 3, inherit). Level 2 fails first: it restarts and hands
+// level 3 over (-t). Then level 1 fails: its fatal event kills level 2's
+// holder (one of its members, with SIGKILL), level 2 passes to level 1
+// (inherit), and level 1 restarts and hands it over. Nothing below level 1
+// is killed, every state ctstat shows is true, and once everything ends
 // nothing is left.
 func TestThreeLevels(t *testing.T) {
 	asRootAndUser(t, func(t *testing.T, user bool) {
@@ -158,39 +160,69 @@ func TestThreeLevels(t *testing.T) {
 			return p
 		}
 		level3 := write("level3", `exec >/dev/null 2>&1; echo $CTRUN_CTID > `+dir+`/l3; exec sleep 60`)
-		level2 := write("level2", `exec >/dev/null 2>&1; echo $CTRUN_CTID > `+dir+`/l2
-			ctrun -l none -o inherit sh `+level3+`
+		// Level 2: the first run makes level 3 and fails; the second
+		// stays.
+		level2 := write("level2", `exec >/dev/null 2>&1; echo $CTRUN_CTID >> `+dir+`/l2
+			if [ ! -e `+dir+`/l3 ]; then
+				ctrun -l none -o inherit sh `+level3+`
+				while [ ! -s `+dir+`/l3 ]; do sleep 0.02; done
+				`+probe+` segv
+			fi
 			exec sleep 60`)
+		// Level 1: the first run starts level 2, waits for its restart,
+		// and fails; the second stays until told to stop.
 		level1 := write("level1", `echo $CTRUN_CTID >> `+dir+`/l1
 			if [ ! -e `+dir+`/l2 ]; then
-				ctrun -o inherit,regent -f core sh `+level2+` &
-				while [ ! -s `+dir+`/l3 ]; do sleep 0.02; done
+				ctrun -r 1 -t -o inherit,regent -f core sh `+level2+` &
+				while [ "$(wc -l < `+dir+`/l2 2>/dev/null)" != 2 ]; do sleep 0.02; done
+				sleep 0.3
 				`+probe+` segv
 			fi
 			while [ ! -e `+dir+`/stop ]; do sleep 0.05; done`)
 		cmd, _, stderr := start(t, call{args: []string{"-r", "1", "-t", "-o", "regent", "-f", "core", "sh", level1}, user: user, env: env})
-		l2 := readPidFile(t, dir+"/l2")
-		l3 := readPidFile(t, dir+"/l3")
+		ids := func(f string) []int {
+			b, _ := os.ReadFile(filepath.Join(dir, f))
+			var out []int
+			for _, w := range strings.Fields(string(b)) {
+				n, _ := strconv.Atoi(w)
+				out = append(out, n)
+			}
+			return out
+		}
+		var l1, l2 []int
+		var l3 int
+		var cs map[int]statEntry
+		eventually(t, 20*time.Second, "both restarts and the inheritance", func() bool {
+			l1, l2 = ids("l1"), ids("l2")
+			if len(l1) < 2 || len(l2) < 2 {
+				return false
+			}
+			l3 = readPidFile(t, dir+"/l3")
+			cs = statAll(t, user, env)
+			return cs[l2[1]].State == "inherited" && cs[l3].State == "inherited"
+		})
 		t.Cleanup(func() {
-			for _, id := range []int{l3, l2} {
+			for _, id := range []int{l3, l2[1]} {
 				runTool(t, ctkillBin, user, env, "-s", "KILL", strconv.Itoa(id))
 			}
 		})
-		var cs map[int]statEntry
-		eventually(t, 15*time.Second, "levels 2 and 3 inherited", func() bool {
-			cs = statAll(t, user, env)
-			return cs[l2].State == "inherited" && cs[l3].State == "inherited"
-		})
-		b, _ := os.ReadFile(dir + "/l1")
-		ids := strings.Fields(string(b))
-		if len(ids) != 2 {
-			t.Fatalf("level 1 ran %d times, want 2\n%s", len(ids), stderr)
+		if len(l1) != 2 || len(l2) != 2 {
+			t.Fatalf("level 1 ran %d times, level 2 %d times; want 2 each\n%s", len(l1), len(l2), stderr)
 		}
-		second, _ := strconv.Atoi(ids[1])
-		if cs[l2].Parent != second || cs[l3].Parent != l2 {
-			t.Fatalf("level 2 %+v (want parent %d), level 3 %+v (want parent %d)", cs[l2], second, cs[l3], l2)
+		// Level 3 went from level 2's first contract to its second (-t);
+		// level 2's second contract went to level 1's second (inherit, -t).
+		if cs[l3].Parent != l2[1] || cs[l2[1]].Parent != l1[1] {
+			t.Fatalf("level 3 %+v (want parent %d), level 2 %+v (want parent %d)", cs[l3], l2[1], cs[l2[1]], l1[1])
 		}
-		for _, id := range []int{l2, l3} {
+		if !contains(cs[l1[1]].Inherited, l2[1]) || !contains(cs[l2[1]].Inherited, l3) {
+			t.Fatalf("inherited lists: level 1 %v, level 2 %v", cs[l1[1]].Inherited, cs[l2[1]].Inherited)
+		}
+		for _, id := range []int{l2[0], l1[0]} {
+			if _, ok := cs[id]; ok {
+				t.Fatalf("the failed contract %d is still listed: %+v", id, cs[id])
+			}
+		}
+		for _, id := range []int{l2[1], l3} {
 			if len(cs[id].Members) == 0 || !alive(cs[id].Members[0].Pid) {
 				t.Fatalf("contract %d lost its members: %+v", id, cs[id])
 			}

@@ -82,6 +82,7 @@ struct state {
 	int cmd_status, cmd_exited; /* the command's end, for an adopter */
 	int notify;   /* seccomp listener, -1 if none */
 	int endpoint; /* listening socket, -1 if none */
+	int watch_empty; /* the holder asked for CT_M_OWNEMPTY (not yet sent) */
 };
 
 /* ---------- messages to the holder ---------- */
@@ -860,6 +861,36 @@ static void signal_members(int sig)
 	}
 }
 
+/* Are members left (processes of our own namespace but us)? */
+static int members_left(void)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 1;
+	int left = 0;
+	struct dirent *e;
+	while (!left && (e = readdir(d))) {
+		int pid = atoi(e->d_name);
+		left = pid > 1 && ns_depth(pid) == 1;
+	}
+	closedir(d);
+	return left;
+}
+
+/*
+ * A holder that cannot tell members from sub-contracts itself (it runs
+ * inside a contract: see holder/nested.go) asks to be told when no member
+ * is left while sub-contracts are: the contract is then over, and the init
+ * stays for them.
+ */
+static void check_own_empty(struct state *s)
+{
+	if (s->watch_empty && !members_left()) {
+		send_msg(s, CT_M_OWNEMPTY, 0, 0, 0, 0, NULL, 0);
+		s->watch_empty = 0;
+	}
+}
+
 /* ---------- the contract's endpoint ---------- */
 
 static int open_endpoint(const char *path)
@@ -951,6 +982,11 @@ static void handle_control(struct state *s)
 	if ((size_t)n < sizeof(struct ct_msg))
 		return;
 	struct ct_msg *m = (struct ct_msg *)buf;
+	if (m->type == CT_M_WATCHEMPTY) {
+		s->watch_empty = 1;
+		check_own_empty(s);
+		return;
+	}
 	if (m->type != CT_M_SIGNAL)
 		return;
 	switch (m->b) {
@@ -1123,6 +1159,7 @@ static int init_main(void)
 	for (;;) {
 		if (reap(&s))
 			break;
+		check_own_empty(&s);
 		struct pollfd pf[4];
 		int n = 0;
 		pf[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};

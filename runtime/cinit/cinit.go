@@ -37,15 +37,17 @@ const (
 
 // Message types.
 const (
-	MsgGo        = C.CT_M_GO
-	MsgWhoAmI    = C.CT_M_WHOAMI
-	MsgSignal    = C.CT_M_SIGNAL
-	MsgStarted   = C.CT_M_STARTED
-	MsgExecFail  = C.CT_M_EXECFAIL
-	MsgCmdExit   = C.CT_M_CMDEXIT
-	MsgSent      = C.CT_M_SENT
-	MsgNotifyOff = C.CT_M_NOTIFYOFF
-	MsgExtSent   = C.CT_M_EXTSENT
+	MsgGo         = C.CT_M_GO
+	MsgWhoAmI     = C.CT_M_WHOAMI
+	MsgWatchEmpty = C.CT_M_WATCHEMPTY
+	MsgOwnEmpty   = C.CT_M_OWNEMPTY
+	MsgSignal     = C.CT_M_SIGNAL
+	MsgStarted    = C.CT_M_STARTED
+	MsgExecFail   = C.CT_M_EXECFAIL
+	MsgCmdExit    = C.CT_M_CMDEXIT
+	MsgSent       = C.CT_M_SENT
+	MsgNotifyOff  = C.CT_M_NOTIFYOFF
+	MsgExtSent    = C.CT_M_EXTSENT
 
 	// Requests and replies on a contract's endpoint.
 	MsgKillAll = C.CT_M_KILLALL

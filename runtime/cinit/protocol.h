@@ -46,6 +46,7 @@
 #define CT_M_GO 1     /* a = contract id: start the command */
 #define CT_M_SIGNAL 2 /* a = signal, b = scope, c = namespace pid or pgid */
 #define CT_M_WHOAMI 3 /* a = nonce: set the name "ctn-<nonce in hex>" for a moment, then answer */
+#define CT_M_WATCHEMPTY 4 /* report CT_M_OWNEMPTY once no member is left but sub-contracts */
 
 #define CT_SCOPE_COMMAND 0 /* the command's process, or every member once it is gone */
 #define CT_SCOPE_ALL 1     /* every member */
@@ -59,6 +60,7 @@
 #define CT_M_SENT 13     /* a = signal, b = si_code, c = flags, d = sender ns pid, n targets follow */
 #define CT_M_NOTIFYOFF 14 /* a = errno: signals sent by members cannot be observed */
 #define CT_M_EXTSENT 15   /* a = signal, b = requester pid: sent to every member for a client */
+#define CT_M_OWNEMPTY 16  /* no member is left; the init stays for sub-contracts */
 
 /* endpoint requests and replies */
 #define CT_M_KILLALL 20
