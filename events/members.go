@@ -403,6 +403,10 @@ func (o *Observer) exit(ev connector.Event) []Event {
 func (o *Observer) end(m *Member, status unix.WaitStatus) []Event {
 	delete(o.members, m.Pid)
 	d := Death{Status: status}
+	if status.Signaled() && m.NSPid == 0 && o.tracer == nil {
+		// Not read at fork (it ended first): perhaps still a zombie.
+		o.refresh(m)
+	}
 	if status.Signaled() {
 		d.Sender, d.Code, d.HasCode = o.sender(m, status.Signal())
 		if status.Signal() == unix.SIGBUS && !d.HasCode {
@@ -488,7 +492,7 @@ func (o *Observer) sender(m *Member, sig unix.Signal) (Sender, int32, bool) {
 	if o.tracer != nil {
 		return Sender{Kind: SenderUnknown}, 0, false
 	}
-	if r, ok := o.sent.match(m.NSPid, sig, m.Start); ok {
+	if r, ok := o.sent.match(m.NSPid, sig, m.Start, o.knownNSPid); ok {
 		return Sender{Kind: SenderMember, NSPid: r.sender}, r.code, r.hasCode
 	}
 	if sig == unix.SIGKILL && o.oomKilled() {
@@ -528,6 +532,16 @@ func (o *Observer) initExiting() bool {
 	flags, err := strconv.ParseUint(string(f[6]), 10, 64)
 	const pfExiting = 0x4
 	return err == nil && flags&pfExiting != 0
+}
+
+// knownNSPid says whether a live member has namespace pid nspid.
+func (o *Observer) knownNSPid(nspid int) bool {
+	for _, m := range o.members {
+		if m.NSPid == nspid {
+			return true
+		}
+	}
+	return false
 }
 
 // oomKilled says whether the OOM killer struck since the last look: in the

@@ -42,10 +42,20 @@ func (l *sentLog) add(r sentRecord, targets []int32, all bool) {
 
 // match finds the record that explains a death of the member with
 // namespace pid nspid, born at start, by sig.
-func (l *sentLog) match(nspid int, sig unix.Signal, start uint64) (sentRecord, bool) {
+func (l *sentLog) match(nspid int, sig unix.Signal, start uint64, known func(nspid int) bool) (sentRecord, bool) {
 	if nspid > 0 {
 		if r, ok := l.byTarget[nspid][sig]; ok && r.when >= start {
 			return r, true
+		}
+	} else {
+		// The member ended before its namespace pid could be read (a
+		// short-lived process, a busy holder): a record of sig sent since
+		// it started, to a process that is no member still known, can
+		// only have been for it.
+		for target, bySig := range l.byTarget {
+			if r, ok := bySig[sig]; ok && r.when >= start && !known(target) {
+				return r, true
+			}
 		}
 	}
 	if r, ok := l.toAll[sig]; ok && r.when >= start {

@@ -177,7 +177,7 @@ func TestSentLogMatch(t *testing.T) {
 				l.forget(p)
 			}
 			for _, q := range tc.queries {
-				r, ok := l.match(q.nspid, q.sig, q.start)
+				r, ok := l.match(q.nspid, q.sig, q.start, func(int) bool { return true })
 				if ok != q.ok {
 					t.Errorf("match(pid %d, %s, start %d) ok = %t, want %t", q.nspid, SignalName(q.sig), q.start, ok, q.ok)
 					continue
@@ -193,8 +193,32 @@ func TestSentLogMatch(t *testing.T) {
 func TestSentLogKeepsCode(t *testing.T) {
 	l := newSentLog()
 	l.add(sentRecord{sig: unix.SIGBUS, sender: 4, code: BusMCEErrAR, hasCode: true, when: 10}, []int32{5}, false)
-	r, ok := l.match(5, unix.SIGBUS, 1)
+	r, ok := l.match(5, unix.SIGBUS, 1, func(int) bool { return true })
 	if !ok || r.code != BusMCEErrAR || !r.hasCode || r.sender != 4 {
 		t.Fatalf("match = %+v, %t; want the record with its code", r, ok)
+	}
+}
+
+// A member whose namespace pid could not be read (it ended first) is
+// matched by a record for a target that is no known member.
+func TestSentLogUnknownTarget(t *testing.T) {
+	l := newSentLog()
+	l.add(sentRecord{sig: unix.SIGTERM, sender: 3, when: 10}, []int32{7}, false)
+	for _, tc := range []struct {
+		name  string
+		known func(int) bool
+		want  bool
+	}{
+		{"the target is no known member", func(int) bool { return false }, true},
+		{"the target is another live member", func(n int) bool { return n == 7 }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, ok := l.match(0, unix.SIGTERM, 5, tc.known); ok != tc.want {
+				t.Fatalf("match = %v, want %v", ok, tc.want)
+			}
+			if _, ok := l.match(0, unix.SIGINT, 5, tc.known); ok {
+				t.Fatal("matched another signal")
+			}
+		})
 	}
 }
