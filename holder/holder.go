@@ -31,12 +31,11 @@ import (
 
 // Exit statuses of ctrun (semantics page, section 2).
 const (
-	ExitSignaled    = 123
-	ExitInternal    = 124
-	ExitUsage       = 125
-	ExitNotExec     = 126
-	ExitNotFound    = 127
-	exitStatusLimit = 255
+	ExitSignaled = 123
+	ExitInternal = 124
+	ExitUsage    = 125
+	ExitNotExec  = 126
+	ExitNotFound = 127
 )
 
 // Job is one ctrun invocation.

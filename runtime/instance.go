@@ -257,9 +257,6 @@ func (i *Instance) CgroupPaths() map[string]string {
 	return i.cgroups
 }
 
-// Rootfs is the contract's root directory on the host.
-func (i *Instance) Rootfs() string { return i.rootfs }
-
 // PidNamespace identifies the contract's PID namespace (device and inode of
 // its nsfs file).
 func (i *Instance) PidNamespace() (dev, ino uint64, err error) {
@@ -404,9 +401,6 @@ func (i *Instance) Wait() error {
 	<-i.waited
 	return i.waitErr
 }
-
-// Done is closed once Wait has returned.
-func (i *Instance) Done() <-chan struct{} { return i.waited }
 
 // Abandon lets go of the contract without ending it: the init sees its
 // holder gone and keeps the contract (orphaned) or kills it (noorphan),
