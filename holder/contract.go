@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -97,7 +96,9 @@ func (h *holder) runContract(p *pending) result {
 func (h *holder) makeInstance(run int) (*runtime.Instance, error) {
 	j := h.job
 	opts := runtime.Options{
-		Name:     strconv.Itoa(os.Getpid()) + "-" + strconv.Itoa(run),
+		// Unique among the caller's instances: pids alone are not, for
+		// ctruns inside different contracts share the state directory.
+		Name:     fmt.Sprintf("%d-%d-%08x", os.Getpid(), run, nonce()),
 		Path:     j.Path,
 		Argv:     j.Argv,
 		Env:      j.Env,
