@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -227,9 +228,17 @@ func TestThreeLevels(t *testing.T) {
 				t.Fatalf("contract %d lost its members: %+v", id, cs[id])
 			}
 		}
-		os.WriteFile(filepath.Join(dir, "stop"), nil, 0o644)
-		if code := waitExit(t, cmd, 15*time.Second); code != 0 {
-			t.Fatalf("ctrun exit %d\n%s", code, stderr)
+		// Now the top holder dies by SIGKILL: level 1 is orphaned and the
+		// levels below stay as they are (a regent's init still holds them).
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Process.Wait()
+		t.Cleanup(func() { runTool(t, ctkillBin, user, env, "-s", "KILL", strconv.Itoa(l1[1])) })
+		eventually(t, 5*time.Second, "level 1 orphaned", func() bool {
+			cs = statAll(t, user, env)
+			return cs[l1[1]].State == "orphaned"
+		})
+		if cs[l2[1]].State != "inherited" || cs[l3].State != "inherited" {
+			t.Fatalf("after the top holder's death: level 2 %+v, level 3 %+v", cs[l2[1]], cs[l3])
 		}
 	})
 }
