@@ -35,9 +35,10 @@ type Event struct {
 	Time     time.Time
 	// Pid is the member's host pid, NSPid its pid inside the contract.
 	Pid, NSPid int
-	// Pgid is the member's host process group (for pgrponly).
-	Pgid int
-	Comm string
+	// Pgid is the member's host process group, NSPgid the same group
+	// inside the contract (pgrponly kills by the latter: see Member).
+	Pgid, NSPgid int
+	Comm         string
 	// Parent is the host pid of the parent (fork).
 	Parent int
 	// Status is the wait status (exit, core, signal, hwerr).

@@ -17,7 +17,10 @@ type Member struct {
 	Pid   int // host pid (thread-group id)
 	NSPid int // pid inside the contract
 	Pgid  int // host process group
-	Comm  string
+	// NSPgid is the process group inside the contract (0: a group that
+	// has no id there, which no member may be killed through).
+	NSPgid int
+	Comm   string
 	// Parent is the host pid of the parent it was forked by.
 	Parent int
 	// Start is when it joined (CLOCK_MONOTONIC ns, the connector's clock).
@@ -200,7 +203,15 @@ func (o *Observer) Forwarded(sig unix.Signal) { o.forwarded[sig] = monotonic() }
 // Sent records that a member sent sig to the members with the given
 // namespace pids (all of them when all is set).
 func (o *Observer) Sent(sig unix.Signal, sender int, targets []int32, all bool, code int32, hasCode bool) {
-	o.sent.add(sentRecord{sig: sig, sender: sender, code: code, hasCode: hasCode, when: monotonic()}, targets, all)
+	now := monotonic()
+	o.sent.add(sentRecord{sig: sig, sender: sender, code: code, hasCode: hasCode, when: now}, targets, all)
+	if o.sent.due() {
+		known := make(map[int]bool, len(o.members))
+		for _, m := range o.members {
+			known[m.NSPid] = true
+		}
+		o.sent.prune(now, known)
+	}
 }
 
 // Proc takes one process event and returns the contract events it makes.
@@ -262,7 +273,7 @@ func (o *Observer) fork(ev connector.Event) []Event {
 		// the namespace pid is new, needed at once where the init's
 		// Sent records stand in for a tracer (they name namespace
 		// pids); with a tracer, /proc is read once, at exec.
-		m.Comm, m.Pgid = p.Comm, p.Pgid
+		m.Comm, m.Pgid, m.NSPgid = p.Comm, p.Pgid, p.NSPgid
 	} else {
 		o.refresh(m)
 	}
@@ -299,6 +310,7 @@ func (o *Observer) refresh(m *Member) {
 			if v, ok := nthField(line[7:], 0); ok {
 				m.Pgid = v
 			}
+			m.NSPgid, _ = nthField(line[7:], 1)
 			return // the last line we need
 		}
 	}
@@ -327,7 +339,9 @@ func (o *Observer) inNamespace(pid int) bool {
 
 // readProc reads /proc/<pid><file> into the observer's scratch buffer:
 // this runs for every process the contract starts, so it allocates
-// nothing. The result is valid until the next call.
+// nothing once the buffer has grown to fit. It reads to the end: a status
+// file with a long Groups line still yields its NSpid line. The result is
+// valid until the next call.
 func (o *Observer) readProc(pid int, file string) []byte {
 	o.path = strconv.AppendInt(append(o.path[:0], o.proc+"/"...), int64(pid), 10)
 	o.path = append(o.path, file...)
@@ -339,8 +353,27 @@ func (o *Observer) readProc(pid int, file string) []byte {
 	if o.scratch == nil {
 		o.scratch = make([]byte, 4096)
 	}
-	n, err := unix.Read(fd, o.scratch)
-	if err != nil || n <= 0 {
+	n := 0
+	for {
+		if n == len(o.scratch) {
+			o.scratch = append(o.scratch, make([]byte, len(o.scratch))...)
+		}
+		space := len(o.scratch) - n
+		r, err := unix.Read(fd, o.scratch[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil
+		}
+		n += r
+		// These files are made whole by the kernel: a read that did not
+		// fill the buffer reached the end, and a second one is saved.
+		if r < space {
+			break
+		}
+	}
+	if n == 0 {
 		return nil
 	}
 	return o.scratch[:n]
@@ -453,7 +486,7 @@ func (o *Observer) event(k terms.Event, m *Member) Event {
 	*o.seq++
 	e := Event{Kind: k, Seq: *o.seq, Contract: o.Contract, Time: time.Now()}
 	if m != nil {
-		e.Pid, e.NSPid, e.Pgid, e.Comm, e.Parent = m.Pid, m.NSPid, m.Pgid, m.Comm, m.Parent
+		e.Pid, e.NSPid, e.Pgid, e.NSPgid, e.Comm, e.Parent = m.Pid, m.NSPid, m.Pgid, m.NSPgid, m.Comm, m.Parent
 	}
 	return e
 }

@@ -1,6 +1,19 @@
 package events
 
-import "golang.org/x/sys/unix"
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// sentKeep is how long a record about a process that is no member is kept.
+// Members send signals to outsiders and to pids that never existed; those
+// records can explain no death once the short race they cover (a member
+// that ended before its namespace pid was read) is over.
+const sentKeep = uint64(5 * time.Second)
+
+// sentPruneAt is the number of targets at which stale records are dropped.
+const sentPruneAt = 256
 
 // sentRecord is one signal a member sent, as the contract's init reported
 // it (unprivileged contracts; see cinit.c, handle_notification).
@@ -19,10 +32,35 @@ type sentRecord struct {
 type sentLog struct {
 	byTarget map[int]map[unix.Signal]sentRecord
 	toAll    map[unix.Signal]sentRecord
+	pruneAt  int // prune when byTarget grows to this many targets
 }
 
 func newSentLog() sentLog {
-	return sentLog{byTarget: map[int]map[unix.Signal]sentRecord{}, toAll: map[unix.Signal]sentRecord{}}
+	return sentLog{byTarget: map[int]map[unix.Signal]sentRecord{}, toAll: map[unix.Signal]sentRecord{}, pruneAt: sentPruneAt}
+}
+
+// due says whether the log has grown enough to be pruned.
+func (l *sentLog) due() bool { return len(l.byTarget) >= l.pruneAt }
+
+// prune drops the records older than sentKeep about targets that are no
+// members (known holds the namespace pids of the live members). Records
+// about members stay as long as the member: a signal it blocks may act
+// much later.
+func (l *sentLog) prune(now uint64, known map[int]bool) {
+	for target, bySig := range l.byTarget {
+		if known[target] {
+			continue
+		}
+		for sig, r := range bySig {
+			if now-r.when > sentKeep {
+				delete(bySig, sig)
+			}
+		}
+		if len(bySig) == 0 {
+			delete(l.byTarget, target)
+		}
+	}
+	l.pruneAt = max(sentPruneAt, 2*len(l.byTarget))
 }
 
 func (l *sentLog) add(r sentRecord, targets []int32, all bool) {

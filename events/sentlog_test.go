@@ -222,3 +222,28 @@ func TestSentLogUnknownTarget(t *testing.T) {
 		})
 	}
 }
+
+// Records about processes that are no members are dropped once stale;
+// records about live members stay, however old.
+func TestSentLogPrune(t *testing.T) {
+	l := newSentLog()
+	l.add(sentRecord{sig: unix.SIGTERM, sender: 3, when: 10}, []int32{7, 8}, false)
+	l.add(sentRecord{sig: unix.SIGHUP, sender: 3, when: 10 + sentKeep}, []int32{9}, false)
+	l.prune(20+sentKeep, map[int]bool{7: true})
+	for _, tc := range []struct {
+		target int
+		sig    unix.Signal
+		want   bool
+	}{
+		{7, unix.SIGTERM, true},  // a live member: kept
+		{8, unix.SIGTERM, false}, // no member, stale: dropped
+		{9, unix.SIGHUP, true},   // no member, recent: kept
+	} {
+		if _, ok := l.byTarget[tc.target][tc.sig]; ok != tc.want {
+			t.Errorf("record for %d/%v kept = %v, want %v", tc.target, tc.sig, ok, tc.want)
+		}
+	}
+	if _, ok := l.byTarget[8]; ok {
+		t.Error("an emptied target is still listed")
+	}
+}

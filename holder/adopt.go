@@ -104,6 +104,12 @@ func (c *contract) takeOver(rec *registry.Record, info runtime.Adopted) error {
 		}
 	}
 	c.obs = events.NewObserver(id, id, h.tracer.lookup(), c.inst.CgroupPaths()["memory"], &h.seq)
+	if h.nested {
+		c.obs.NoProc()
+	} else if _, ino, err := c.inst.PidNamespace(); err == nil {
+		// Tells members from the processes of sub-contracts.
+		c.obs.SetNamespace(ino)
+	}
 	if len(rec.Command) > 0 {
 		c.obs.CommandName = rec.Command[0]
 	}

@@ -147,8 +147,10 @@ func (c *contract) create() error {
 	// init is told where it is so it can remove it if orphaned. Writing it
 	// overlaps with the command's start.
 	inst.SetRecord(h.reg.Path(id), h.reg.EndpointPath(id))
+	// Read once here: the record is written on another goroutine.
+	cgroups := inst.CgroupPaths()
 	recorded := make(chan error, 1)
-	go func() { recorded <- h.reg.Write(c.record(id)) }()
+	go func() { recorded <- h.reg.Write(c.record(id, cgroups)) }()
 	// The tracer loaded while the instance was made. Without it, the
 	// init learns of members' signals itself.
 	if h.tracer.ready() {
@@ -158,7 +160,7 @@ func (c *contract) create() error {
 	} else {
 		inst.SetNotify(true)
 	}
-	c.obs = events.NewObserver(id, id, h.tracer.lookup(), inst.CgroupPaths()["memory"], &h.seq)
+	c.obs = events.NewObserver(id, id, h.tracer.lookup(), cgroups["memory"], &h.seq)
 	if h.nested {
 		// /proc here numbers processes otherwise than the connector.
 		c.obs.NoProc()
@@ -203,7 +205,7 @@ func (c *contract) abort() {
 	c.h.reg.Remove(c.res.id)
 }
 
-func (c *contract) record(id int) *registry.Record {
+func (c *contract) record(id int, cgroups map[string]string) *registry.Record {
 	t := c.h.job.Terms
 	own, _ := registry.StartTime(os.Getpid())
 	initStart, _ := registry.StartTime(c.inst.InitPid())
@@ -228,7 +230,7 @@ func (c *contract) record(id int) *registry.Record {
 		Argv:    c.h.job.CreatorArgv,
 		Started: registry.Now(),
 		Run:     c.run,
-		Cgroups: c.inst.CgroupPaths(),
+		Cgroups: cgroups,
 		Command: c.h.job.Argv,
 		Watch:   c.h.watchPath(),
 		Parent:  c.h.parent(),
@@ -245,7 +247,7 @@ func (c *contract) hold() {
 		if err != nil {
 			h.rep.errorf("wait for contract events: %v", err)
 			c.inst.Kill()
-			c.finishControl()
+			c.initGone = true
 			return
 		}
 		defer w.close()
@@ -301,7 +303,10 @@ func (c *contract) drainControl() bool {
 			if !errors.Is(err, runtime.ErrInitGone) {
 				c.h.rep.errorf("contract %d: %v", c.res.id, err)
 			}
-			c.finishControl()
+			// Only note it: drainControl may have been called for a
+			// member's exit that is still to be handled. finish reaps
+			// the init and reads the events that are left.
+			c.initGone = true
 			return true
 		}
 		c.message(m)
@@ -312,10 +317,10 @@ func (c *contract) drainControl() bool {
 	return true
 }
 
-// finishControl: the init has exited. Reap it, then read the rest of the
-// process events: every member's exit was reported before the init's, and
-// the init's is in the socket once it is reaped.
-func (c *contract) finishControl() {
+// reapInit: the init has exited (or is made to). Reap it, then read the
+// rest of the process events: the init's exit, and so every member's, is
+// in the socket once it is reaped.
+func (c *contract) reapInit() {
 	c.initGone = true
 	c.inst.Wait()
 	c.drainEvents()
@@ -482,17 +487,18 @@ func (c *contract) watchEmpty() {
 }
 
 // killGroup kills the process group of the member that caused a fatal
-// event (pgrponly).
+// event (pgrponly). The contract's init sends the signal, naming the group
+// by its id inside the contract: a group that has no id there (one outside
+// the contract, such as the holder's own) can never be hit.
 func (c *contract) killGroup(e events.Event) {
-	pgid := e.Pgid
-	if pgid <= 1 || pgid == c.res.id {
+	if e.NSPgid <= 1 {
 		c.h.rep.act(c.res.id, "kill_group", "fatal %s event: process group of pid %d unknown, nothing killed", e.Kind, e.Pid)
 		return
 	}
-	c.h.rep.act(c.res.id, "kill_group", "fatal %s event: killing process group %d", e.Kind, pgid)
-	c.obs.KillingGroup(pgid)
-	if err := unix.Kill(-pgid, unix.SIGKILL); err != nil && err != unix.ESRCH {
-		c.h.rep.errorf("kill process group %d: %v", pgid, err)
+	c.h.rep.act(c.res.id, "kill_group", "fatal %s event: killing process group %d", e.Kind, e.Pgid)
+	c.obs.KillingGroup(e.Pgid)
+	if err := c.inst.Signal(unix.SIGKILL, cinit.ScopePgrp, e.NSPgid); err != nil {
+		c.h.rep.errorf("kill process group %d: %v", e.Pgid, err)
 	}
 }
 
@@ -536,7 +542,7 @@ func (c *contract) finish() {
 		}
 		return
 	}
-	c.inst.Wait()
+	c.reapInit()
 	c.h.reg.Remove(c.res.id)
 	c.inst.Destroy()
 	if c.h.rep.watch != nil {

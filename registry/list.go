@@ -239,14 +239,27 @@ func List(dirs []Dir, o ListOptions) ([]Entry, []error) {
 	for i := range out {
 		out[i].State = StateOf(&out[i].Record, parent)
 	}
+	owners := map[Dir]int{}
 	var kept []Entry
 	for _, e := range out {
 		if e.State == Dead && o.Collect {
 			e.Dir.Collect(&e.Record)
 		}
-		if len(want) == 0 || want[e.ID] {
-			kept = append(kept, e)
+		if len(want) > 0 && !want[e.ID] {
+			continue
 		}
+		if e.State != Dead {
+			owner, ok := owners[e.Dir]
+			if !ok {
+				owner = dirOwner(e.Dir)
+				owners[e.Dir] = owner
+			}
+			if err := e.verify(owner, ownNS); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		kept = append(kept, e)
 	}
 	out = kept
 	if o.Collect {
@@ -319,6 +332,11 @@ func Find(dirs []Dir, id int) (*Entry, error) {
 // its (empty) cgroup directories. Only the record's own names are touched,
 // and only below the cgroup file system.
 func (d Dir) Collect(r *Record) {
+	// A new contract may have taken the pid, and the record's name, since
+	// r was read: only the record read is collected.
+	if cur, err := d.Read(r.ID); err != nil || cur.Init != r.Init {
+		return
+	}
 	// Only root's own contracts have cgroups; never act on a user's
 	// record's names with root's rights.
 	var st unix.Stat_t
@@ -344,6 +362,12 @@ func (d Dir) Collect(r *Record) {
 func Reparent(dirs []Dir, from, to int) ([]int, error) {
 	var moved []int
 	for _, d := range dirs {
+		if dirOwner(d) != os.Geteuid() {
+			// Root never writes into a user's directory: the user
+			// controls every name in it. Those sub-contracts stay the
+			// old contract's (orphaned once it is gone).
+			continue
+		}
 		for _, id := range Children([]Dir{d}, from) {
 			r, err := d.Read(id)
 			if err != nil || !has(r.Terms.Options, "inherit") {

@@ -91,6 +91,9 @@ type Instance struct {
 // Create builds the instance and starts its init, which then waits for Go.
 // Nothing of the instance is left behind when Create fails.
 func Create(ctx context.Context, o Options) (inst *Instance, err error) {
+	if len(o.Extra) > cinit.MaxExtra {
+		return nil, fmt.Errorf("%d inherited descriptors: at most %d can be handed on", len(o.Extra), cinit.MaxExtra)
+	}
 	state, err := registry.StateDir()
 	if err != nil {
 		return nil, err
@@ -217,7 +220,34 @@ func Create(ctx context.Context, o Options) (inst *Instance, err error) {
 		return nil, fmt.Errorf("contract init pid: %w", err)
 	}
 	i.initPid = pid
+	// Until Go writes the full configuration, this one tells the init
+	// what to remove should the holder die before it says go.
+	if err := i.writeConfig(cinit.Config{Rootfs: i.rootfs, Cgroups: i.cgroupList()}); err != nil {
+		return nil, err
+	}
 	return i, nil
+}
+
+// writeConfig replaces the configuration the init reads once it is told
+// to go, or finds its holder gone.
+func (i *Instance) writeConfig(c cinit.Config) error {
+	b := c.Encode()
+	if err := i.config.Truncate(int64(len(b))); err != nil {
+		return fmt.Errorf("write contract configuration: %w", err)
+	}
+	if _, err := i.config.WriteAt(b, 0); err != nil {
+		return fmt.Errorf("write contract configuration: %w", err)
+	}
+	return nil
+}
+
+// cgroupList is the contract's cgroup directories, in no order.
+func (i *Instance) cgroupList() []string {
+	var l []string
+	for _, p := range i.CgroupPaths() {
+		l = append(l, p)
+	}
+	return l
 }
 
 func socketpair() (parent, child *os.File, err error) {
@@ -304,11 +334,9 @@ func (i *Instance) Go(id int) error {
 	for _, e := range o.Extra {
 		c.ExtraTargets = append(c.ExtraTargets, e.Target)
 	}
-	for _, p := range i.CgroupPaths() {
-		c.Cgroups = append(c.Cgroups, p)
-	}
-	if _, err := i.config.WriteAt(c.Encode(), 0); err != nil {
-		return fmt.Errorf("write contract configuration: %w", err)
+	c.Cgroups = i.cgroupList()
+	if err := i.writeConfig(c); err != nil {
+		return err
 	}
 	return i.send(cinit.Message{Type: cinit.MsgGo, A: int32(id)})
 }

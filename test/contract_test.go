@@ -2,6 +2,7 @@ package test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -206,4 +207,29 @@ func TestRootCgroup(t *testing.T) {
 	if !found {
 		t.Fatalf("no cgroup inside: %s", r.stdout)
 	}
+}
+
+// Descriptors ctrun inherits reach the command at the same numbers, low
+// or high (the init's own descriptors must not take those numbers).
+func TestInheritedDescriptors(t *testing.T) {
+	asRootAndUser(t, func(t *testing.T, user bool) {
+		clean(t)
+		dir := sharedDir(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := call{user: user}.command(t, ctx)
+		// bash opens the descriptors, then becomes ctrun.
+		cmd.Path = "/bin/bash"
+		cmd.Args = []string{"bash", "-c", `exec 9>"$1/nine" 1000>"$1/thousand" 1100>"$1/eleven" && exec "$2" bash -c 'echo 9 >&9 && echo 1000 >&1000 && echo 1100 >&1100'`, "bash", dir, ctrun}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("ctrun: %v\n%s", err, out)
+		}
+		for name, want := range map[string]string{"nine": "9\n", "thousand": "1000\n", "eleven": "1100\n"} {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil || string(b) != want {
+				t.Errorf("descriptor to %s: got %q (%v), want %q", name, b, err, want)
+			}
+		}
+	})
 }

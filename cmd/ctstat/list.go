@@ -1,9 +1,7 @@
 package main
 
 import (
-	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -41,7 +39,6 @@ func collect(dirs []registry.Dir, o options) listing {
 	all, errs := registry.List(dirs, registry.ListOptions{Collect: mayCollect()})
 	l := listing{problems: errs}
 	owners := dirOwners{}
-	selfNS, _ := pidNS(os.Getpid())
 	want := map[int]bool{}
 	for _, id := range o.ids {
 		want[id] = true
@@ -54,13 +51,9 @@ func collect(dirs []registry.Dir, o options) listing {
 			continue
 		}
 		c := contract{Entry: e, inherited: registry.InheritedBy(all, e.ID)}
-		if err := owners.check(&c.Entry); err != nil {
-			l.problems = append(l.problems, err)
-			continue
-		}
-		if err := checkInit(&c, owners.owner(e.Dir), selfNS); err != nil {
-			l.problems = append(l.problems, err)
-			continue
+		if e.State != registry.Dead {
+			// registry.List has refused an init in our own namespace.
+			c.ns, _ = pidNS(e.ID)
 		}
 		l.contracts = append(l.contracts, c)
 	}
@@ -97,47 +90,4 @@ func (m dirOwners) owner(d registry.Dir) int {
 	}
 	m[d] = uid
 	return uid
-}
-
-// check refuses a live record whose creator is not the owner of the
-// directory it is in: registry.Read has checked the file's owner, but the
-// uid written inside is the writer's word, and root would otherwise show
-// another user's forged record as root's own.
-func (m dirOwners) check(e *registry.Entry) error {
-	if e.State == registry.Dead {
-		return nil
-	}
-	if uid := m.owner(e.Dir); uid >= 0 && uid != e.UID {
-		return fmt.Errorf("record %s claims creator uid %d but its directory belongs to uid %d: refusing it", e.Dir.Path(e.ID), e.UID, uid)
-	}
-	return nil
-}
-
-// checkInit refuses a live record whose init could not be a contract's:
-// a process of someone else than the record's owner (a user's record
-// naming root's or another user's process, to have root show it as the
-// user's contract), or a process in ctstat's own PID namespace (every
-// contract's init has a namespace of its own, and its members are found
-// by that namespace: naming a shell would make the whole host members).
-// Two cheap calls per contract: a stat and a readlink of /proc/ID.
-func checkInit(c *contract, owner int, selfNS string) error {
-	if c.State == registry.Dead {
-		return nil
-	}
-	var st unix.Stat_t
-	if err := unix.Stat("/proc/"+strconv.Itoa(c.ID), &st); err != nil {
-		return nil // gone meanwhile: shown as it was found
-	}
-	if owner >= 0 && int(st.Uid) != owner {
-		return fmt.Errorf("record %s names as the contract's init pid %d, a process of uid %d, not of the directory's owner %d: refusing it", c.Dir.Path(c.ID), c.ID, st.Uid, owner)
-	}
-	ns, err := pidNS(c.ID)
-	if err != nil {
-		return nil // not ours to see: no members will be found
-	}
-	if ns == selfNS {
-		return fmt.Errorf("record %s names as the contract's init pid %d, a process without a PID namespace of its own: refusing it", c.Dir.Path(c.ID), c.ID)
-	}
-	c.ns = ns
-	return nil
 }

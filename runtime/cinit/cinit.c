@@ -210,11 +210,13 @@ static int read_config(struct config *c)
 	c->record = rd_str(&r);
 	c->endpoint = rd_str(&r);
 	c->nextra = rd_u32(&r);
-	if (!r.bad && c->nextra < 4096) {
-		c->extra_targets = calloc(c->nextra + 1, sizeof(int));
-		for (uint32_t i = 0; c->extra_targets && i < c->nextra; i++)
-			c->extra_targets[i] = (int)rd_u32(&r);
-	}
+	if (c->nextra > CT_MAX_EXTRA)
+		return -1;
+	c->extra_targets = calloc(c->nextra + 1, sizeof(int));
+	if (!c->extra_targets)
+		return -1;
+	for (uint32_t i = 0; i < c->nextra; i++)
+		c->extra_targets[i] = (int)rd_u32(&r);
 	return r.bad ? -1 : 0;
 }
 
@@ -285,7 +287,7 @@ static int install_notify(void)
 #define SIGARG(i) (offsetof(struct seccomp_data, args) + (i) * 8)
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 14),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 13),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~0x40000000u), /* x32 calls share numbers */
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_kill, 6, 0),
@@ -300,10 +302,10 @@ static int install_notify(void)
 		BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0),
 		/* signal in args[2] */
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SIGARG(2)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 13, 12),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 14, 13),
 		/* i386: kill 37, tkill 238, tgkill 270, rt_sigqueueinfo 178,
 		 * rt_tgsigqueueinfo 335, pidfd_send_signal 424 */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 12),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 13),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 37, 6, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 238, 5, 0),
@@ -325,37 +327,54 @@ static int install_notify(void)
 	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 }
 
-static int send_fd(int sock, int fd)
+/*
+ * The command's child hands the init its seccomp listener: a 4-byte
+ * payload (0, or the errno that kept the filter from being installed) and,
+ * on success, the descriptor.
+ */
+static int send_fd(int sock, int fd, int err)
 {
-	char byte = 0;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct iovec iov = {.iov_base = &err, .iov_len = sizeof(err)};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (fd >= 0) {
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
 	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
-static int recv_fd(int sock)
+/* The other end of send_fd: the descriptor, or -1 with *err set (0 when
+ * the child died before it could say). */
+static int recv_fd(int sock, int *err)
 {
-	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	int payload = 0;
+	struct iovec iov = {.iov_base = &payload, .iov_len = sizeof(payload)};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) <= 0)
+	ssize_t n;
+	do {
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+	} while (n < 0 && errno == EINTR);
+	*err = 0;
+	if (n != (ssize_t)sizeof(payload))
 		return -1;
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+	if (!cm || cm->cmsg_type != SCM_RIGHTS) {
+		*err = payload;
 		return -1;
+	}
 	int fd;
 	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	return fd;
@@ -369,14 +388,43 @@ static void child_fail(int status_fd, int stage)
 	_exit(127);
 }
 
+/* Whether fd is a number the command's descriptors must end up at. */
+static int is_target(const struct config *c, int fd)
+{
+	if (fd < 3)
+		return 1;
+	for (uint32_t i = 0; i < c->nextra; i++)
+		if (c->extra_targets[i] == fd)
+			return 1;
+	return 0;
+}
+
+/*
+ * A close-on-exec copy of fd at a number that is no target, so placing the
+ * user's descriptors cannot overwrite it. The lowest such numbers are
+ * taken, not a fixed high base: an inherited descriptor may sit anywhere
+ * below the command's descriptor limit, which the copies must respect too.
+ */
+static int dup_clear(const struct config *c, int fd)
+{
+	int from = 3;
+	for (;;) {
+		int d = fcntl(fd, F_DUPFD_CLOEXEC, from);
+		if (d < 0 || !is_target(c, d))
+			return d;
+		close(d);
+		from = d + 1;
+	}
+}
+
 /*
  * Put the user's descriptors at the numbers they had in the holder. The
- * status pipe and the listener socket were moved to 1000 and up before, so
- * only the user's own descriptors are in play here.
+ * status pipe and the listener socket were moved clear of every target
+ * before, so only the user's own descriptors are in play here.
  */
 static void place_fds(const struct config *c, int status_fd)
 {
-	int src[3 + 4096], dst[3 + 4096];
+	int src[3 + CT_MAX_EXTRA], dst[3 + CT_MAX_EXTRA];
 	int n = 0;
 	for (int i = 0; i < 3; i++) {
 		if (c->stdio_open & (1u << i)) {
@@ -386,13 +434,13 @@ static void place_fds(const struct config *c, int status_fd)
 			close(i);
 		}
 	}
-	for (uint32_t i = 0; i < c->nextra && n < (int)(sizeof(src) / sizeof(src[0])); i++) {
+	for (uint32_t i = 0; i < c->nextra; i++) {
 		src[n] = CT_FD_EXTRA + (int)i;
 		dst[n++] = c->extra_targets[i];
 	}
-	/* First lift every source above all targets, then place them. */
+	/* First lift every source clear of all targets, then place them. */
 	for (int i = 0; i < n; i++) {
-		int d = fcntl(src[i], F_DUPFD_CLOEXEC, 1100);
+		int d = dup_clear(c, src[i]);
 		if (d < 0)
 			child_fail(status_fd, CT_STAGE_SETUP);
 		src[i] = d;
@@ -423,17 +471,17 @@ static void reset_signals(const struct config *c)
 static void run_command(struct state *s, int status_fd, int fd_sock)
 {
 	const struct config *c = &s->cfg;
-	int status_hi = fcntl(status_fd, F_DUPFD_CLOEXEC, 1000);
-	if (status_hi >= 0) {
-		close(status_fd);
-		status_fd = status_hi;
-	}
+	int status_hi = dup_clear(c, status_fd);
+	if (status_hi < 0)
+		child_fail(status_fd, CT_STAGE_SETUP);
+	close(status_fd);
+	status_fd = status_hi;
 	if (fd_sock >= 0) {
-		int hi = fcntl(fd_sock, F_DUPFD_CLOEXEC, 1000);
-		if (hi >= 0) {
-			close(fd_sock);
-			fd_sock = hi;
-		}
+		int hi = dup_clear(c, fd_sock);
+		if (hi < 0)
+			child_fail(status_fd, CT_STAGE_SETUP);
+		close(fd_sock);
+		fd_sock = hi;
 	}
 	if (c->flags & CT_F_TTY) {
 		if (setsid() < 0)
@@ -451,13 +499,9 @@ static void run_command(struct state *s, int status_fd, int fd_sock)
 		child_fail(status_fd, CT_STAGE_SETUP);
 	if (c->flags & CT_F_NOTIFY) {
 		int lfd = install_notify();
-		if (lfd < 0) {
-			int err = -errno;
-			(void)!write(fd_sock, &err, sizeof(err));
-		} else {
-			send_fd(fd_sock, lfd);
+		send_fd(fd_sock, lfd, lfd < 0 ? errno : 0);
+		if (lfd >= 0)
 			close(lfd);
-		}
 		close(fd_sock);
 	}
 	if (chdir(c->cwd) < 0)
@@ -469,21 +513,37 @@ static void run_command(struct state *s, int status_fd, int fd_sock)
 
 /* ---------- signals sent by members (seccomp user notification) ---------- */
 
+/*
+ * The value of the "key" line of a /proc file such as status or fdinfo,
+ * read line by line: the file has no size limit (a Groups line can be long)
+ * and what follows it must not be cut off. Returns a malloc'd string or NULL.
+ */
+static char *proc_field(const char *path, const char *key)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	char *line = NULL, *val = NULL;
+	size_t cap = 0, klen = strlen(key);
+	while (getline(&line, &cap, f) >= 0) {
+		if (strncmp(line, key, klen) == 0) {
+			val = strdup(line + klen);
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return val;
+}
+
 static long read_long_field(const char *path, const char *key)
 {
-	char buf[4096];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char *v = proc_field(path, key);
+	if (!v)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	char *p = strstr(buf, key);
-	if (!p)
-		return -1;
-	return strtol(p + strlen(key), NULL, 10);
+	long n = strtol(v, NULL, 10);
+	free(v);
+	return n;
 }
 
 /* The process group of a namespace pid, from its stat line. */
@@ -513,7 +573,7 @@ static int tgid_of(int tid)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	long t = read_long_field(path, "\nTgid:");
+	long t = read_long_field(path, "Tgid:");
 	return t > 0 ? (int)t : tid;
 }
 
@@ -521,26 +581,16 @@ static int tgid_of(int tid)
  * (1: ours; more: a sub-contract made by a ctrun inside), 0 if gone. */
 static int ns_depth(int pid)
 {
-	char path[64], buf[2048];
+	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	char *p = strstr(buf, "\nNSpid:");
-	if (!p)
-		return 1;
-	p += 7;
-	char *end = strchr(p, '\n');
-	if (end)
-		*end = 0;
+	char *v = proc_field(path, "NSpid:");
+	if (!v)
+		return access(path, F_OK) < 0 ? 0 : 1; /* gone, or no NSpid line */
 	int fields = 0;
-	for (char *t = strtok(p, " \t"); t; t = strtok(NULL, " \t"))
+	char *save = NULL;
+	for (char *t = strtok_r(v, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
 		fields++;
+	free(v);
 	return fields;
 }
 
@@ -574,21 +624,7 @@ static int pidfd_target(int caller, int fd)
 {
 	char path[96];
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", caller, fd);
-	long p = read_long_field(path, "\nPid:");
-	if (p < 0) {
-		/* "Pid:" may be the first line */
-		int f = open(path, O_RDONLY | O_CLOEXEC);
-		char buf[512];
-		ssize_t n = f < 0 ? -1 : read(f, buf, sizeof(buf) - 1);
-		if (f >= 0)
-			close(f);
-		if (n > 0) {
-			buf[n] = 0;
-			if (strncmp(buf, "Pid:", 4) == 0)
-				p = strtol(buf + 4, NULL, 10);
-		}
-	}
-	return (int)p;
+	return (int)read_long_field(path, "Pid:");
 }
 
 static int read_si_code(int pid, uint64_t addr, int *code)
@@ -615,8 +651,9 @@ static void handle_notification(struct state *s)
 	int caller = (int)req.pid;
 	int i386 = req.data.arch == AUDIT_ARCH_I386;
 	int nr = req.data.nr & ~0x40000000;
-	long a0 = i386 ? (int)req.data.args[0] : (long)req.data.args[0];
-	long a1 = i386 ? (int)req.data.args[1] : (long)req.data.args[1];
+	/* pids and signals are ints: the kernel reads the low word only */
+	int a0 = (int)req.data.args[0];
+	int a1 = (int)req.data.args[1];
 	if (i386) {
 		switch (nr) {
 		case 37: nr = __NR_kill; break;
@@ -637,7 +674,7 @@ static void handle_notification(struct state *s)
 			} else if (a0 == -1) {
 				flags |= CT_SENT_ALL;
 			} else {
-				long pg = a0 == 0 ? pgrp_of(caller) : -a0;
+				long pg = a0 == 0 ? pgrp_of(caller) : -(long)a0;
 				if (pg > 0)
 					n = collect_pgrp((int)pg, targets, CT_MAX_TARGETS);
 			}
@@ -964,6 +1001,8 @@ static void handle_endpoint(struct state *s)
 
 /* ---------- main loop ---------- */
 
+static int reap(struct state *s);
+
 static void handle_control(struct state *s)
 {
 	char buf[256];
@@ -991,6 +1030,9 @@ static void handle_control(struct state *s)
 		return;
 	switch (m->b) {
 	case CT_SCOPE_COMMAND:
+		/* A command that has exited but is not yet reaped would take
+		 * the signal silently: reap first, so it counts as gone. */
+		reap(s);
 		if (s->command > 0 && kill(s->command, m->a) == 0)
 			break;
 		/* fall through: the command's process is gone */
@@ -1080,14 +1122,12 @@ static int start_command(struct state *s)
 		close(fdsock[1]);
 	if (fdsock[0] >= 0) {
 		/* The child sends the listener (or an errno) before it execs. */
-		int fd = recv_fd(fdsock[0]);
-		if (fd >= 0) {
+		int err;
+		int fd = recv_fd(fdsock[0], &err);
+		if (fd >= 0)
 			s->notify = fd;
-		} else {
-			int err = 0;
-			if (read(fdsock[0], &err, sizeof(err)) == sizeof(err) && err < 0)
-				send_msg(s, CT_M_NOTIFYOFF, -err, 0, 0, 0, NULL, 0);
-		}
+		else if (err > 0)
+			send_msg(s, CT_M_NOTIFYOFF, err, 0, 0, 0, NULL, 0);
 		close(fdsock[0]);
 	}
 	int msg[2];

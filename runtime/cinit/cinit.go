@@ -25,6 +25,8 @@ const (
 	FDConfig  = C.CT_FD_CONFIG
 	FDStdio   = C.CT_FD_STDIO
 	FDExtra   = C.CT_FD_EXTRA
+	// MaxExtra is how many further descriptors a command can inherit.
+	MaxExtra = C.CT_MAX_EXTRA
 )
 
 // Configuration flags.

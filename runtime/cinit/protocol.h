@@ -33,6 +33,8 @@
 #define CT_FD_CONFIG 4
 #define CT_FD_STDIO 5
 #define CT_FD_EXTRA 8
+/* at most this many further descriptors are handed on */
+#define CT_MAX_EXTRA 4096
 
 #define CT_CONFIG_MAGIC "CTRUNCF1"
 

@@ -1,0 +1,57 @@
+package registry
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// verify refuses a live record whose contract could not be what it
+// claims. Read has checked the file's owner, but everything inside is the
+// writer's word: a user's record naming root's or another user's process
+// (to have root signal it as the user's contract), or naming a shell (whose
+// PID namespace is the host's: "members" would be every process), must
+// never be acted on. A contract's init is a process of the directory's
+// owner, named InitName, with a PID namespace of its own. selfNS is the
+// caller's PID namespace inode.
+func (e *Entry) verify(owner int, selfNS uint64) error {
+	path := e.Dir.Path(e.ID)
+	if owner >= 0 && e.UID != owner {
+		return fmt.Errorf("record %s claims creator uid %d but its directory belongs to uid %d: refusing it", path, e.UID, owner)
+	}
+	proc := "/proc/" + strconv.Itoa(e.ID)
+	var st unix.Stat_t
+	if err := unix.Stat(proc, &st); err != nil {
+		return nil // gone meanwhile: judged dead next time
+	}
+	if owner >= 0 && int(st.Uid) != owner {
+		return fmt.Errorf("record %s names as the contract's init pid %d, a process of uid %d, not of the directory's owner %d: refusing it", path, e.ID, st.Uid, owner)
+	}
+	if b, err := os.ReadFile(proc + "/comm"); err == nil && !isInitName(strings.TrimSpace(string(b))) {
+		return fmt.Errorf("record %s names as the contract's init pid %d, which is no contract init (%q): refusing it", path, e.ID, strings.TrimSpace(string(b)))
+	}
+	var ns unix.Stat_t
+	if selfNS != 0 && unix.Stat(proc+"/ns/pid", &ns) == nil && ns.Ino == selfNS {
+		return fmt.Errorf("record %s names as the contract's init pid %d, a process without a PID namespace of its own: refusing it", path, e.ID)
+	}
+	return nil
+}
+
+// isInitName says whether comm is a contract init's name. While it tells
+// a holder in another PID namespace its host pid, an init is briefly named
+// "ctn-" and that pid in hex (cinit.c, wait_go).
+func isInitName(comm string) bool {
+	return comm == InitName || strings.HasPrefix(comm, "ctn-")
+}
+
+// dirOwner is the uid that owns d, or -1 when d cannot be examined.
+func dirOwner(d Dir) int {
+	var st unix.Stat_t
+	if unix.Lstat(string(d), &st) != nil {
+		return -1
+	}
+	return int(st.Uid)
+}
