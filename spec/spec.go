@@ -75,6 +75,12 @@ func Build(o Options) (*specs.Spec, error) {
 			// never change the host's propagation: private in our own ns.
 			RootfsPropagation: "private",
 			CgroupsPath:       o.CgroupPath,
+			// The command opens the host's devices as it would without
+			// ctrun: the contract's cgroup restricts none (and a new
+			// cgroup that inherits "allow all" needs no rule written).
+			Resources: &specs.LinuxResources{
+				Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}},
+			},
 		},
 	}
 	if o.Rootless {

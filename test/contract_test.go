@@ -233,3 +233,20 @@ func TestInheritedDescriptors(t *testing.T) {
 		}
 	})
 }
+
+// The command opens the host's devices as it would without ctrun: the
+// contract's device cgroup restricts nothing.
+func TestHostDevicesOpen(t *testing.T) {
+	requireRoot(t)
+	clean(t)
+	const dev = "/dev/kmsg" // a character device outside runtimes' default rules
+	f, err := os.Open(dev)
+	if err != nil {
+		t.Skipf("%s cannot be opened here even without ctrun: %v", dev, err)
+	}
+	f.Close()
+	r := run(t, call{args: []string{"sh", "-c", "exec 3<" + dev + " && echo opened"}})
+	if r.code != 0 || r.stdout != "opened\n" {
+		t.Fatalf("%s in a contract: exit %d, %q %q", dev, r.code, r.stdout, r.stderr)
+	}
+}
