@@ -11,7 +11,8 @@
 #               1000 (unshare with its PID 1 killed)
 #   memory      VmRSS of ctrun's own processes (holder + init) holding a sleep
 #   observe     2000 runs of /bin/true under -f core,signal -i fork,exit -v,
-#               against the same script under unshare -fp --mount-proc
+#               against the same script under unshare -fp --mount-proc, in
+#               alternating pairs (median of the pair ratios)
 #   ctstat      listing 100 live contracts
 #   ctwatch     delay from a member's exit to ctwatch printing it; 100 members
 #               forking and exiting as fast as they can, watched and not
@@ -170,13 +171,34 @@ bench_memory() {
 	done
 }
 
+# paired N A B: runs the commands A and B (words split) alternately, N
+# pairs in ABBA order, so that a machine getting busier or quieter during
+# the run weighs on both alike; prints the median time of each (ms) and the
+# median of the per-pair ratios B/A.
+paired() {
+	local n=$1 i t0 t1 t2
+	shift
+	local a=$1 b=$2
+	for ((i = 0; i < n; i++)); do
+		if ((i % 2 == 0)); then
+			t0=$(date +%s%N); eval "$a" >/dev/null 2>&1; t1=$(date +%s%N); eval "$b" >/dev/null 2>&1; t2=$(date +%s%N)
+			echo "$(((t1 - t0) / 1000)) $(((t2 - t1) / 1000))"
+		else
+			t0=$(date +%s%N); eval "$b" >/dev/null 2>&1; t1=$(date +%s%N); eval "$a" >/dev/null 2>&1; t2=$(date +%s%N)
+			echo "$(((t2 - t1) / 1000)) $(((t1 - t0) / 1000))"
+		fi
+	done | python3 -c '
+import statistics, sys
+p = [tuple(int(x) for x in l.split()) for l in sys.stdin]
+print(round(statistics.median(a for a, _ in p) / 1000, 1), round(statistics.median(b for _, b in p) / 1000, 1),
+      round(statistics.median(b / a for a, b in p), 2))'
+}
+
 bench_observe() {
 	local script='i=0; while [ $i -lt 2000 ]; do /bin/true; i=$((i+1)); done'
-	hyperfine -N -w 1 -r 5 --export-json "$work/observe.json" \
-		"unshare -fp --mount-proc sh -c '$script'" \
-		"$ctrun -f core,signal -i fork,exit -v sh -c '$script'" >/dev/null 2>&1
-	mapfile -t m < <(means "$work/observe.json")
-	say observe "2000 x /bin/true: unshare ${m[0]} ms, ctrun -v -i fork,exit ${m[1]} ms: $(ratio "${m[1]}" "${m[0]}")x (target <= 1.15)"
+	local r
+	r=($(paired 10 "unshare -fp --mount-proc sh -c '$script'" "$ctrun -f core,signal -i fork,exit -v sh -c '$script'"))
+	say observe "2000 x /bin/true, 10 alternating pairs: unshare ${r[0]} ms, ctrun -v -i fork,exit ${r[1]} ms (medians): ${r[2]}x, median of pair ratios (target <= 1.15)"
 }
 
 bench_ctstat() {
