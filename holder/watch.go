@@ -37,6 +37,7 @@ type watchServer struct {
 
 	mu      sync.Mutex
 	clients map[*watcher]bool
+	closing bool // close has begun: no new readers
 	// queued keeps, per contract, the last queueLimit events for replay,
 	// as they are: most are never read, so they are formatted only for a
 	// reader.
@@ -95,7 +96,15 @@ type watcher struct {
 	backlog [][]byte // reliable readers only
 	wake    chan struct{}
 	done    chan struct{}
+	// finish asks run to write what is still buffered and hang up (the
+	// holder is exiting); finished is closed once run has returned.
+	finish   chan struct{}
+	finished chan struct{}
 }
+
+// flushTimeout bounds how long an exiting holder spends handing its last
+// lines to its readers: a reader that does not read loses them.
+const flushTimeout = time.Second
 
 func watchPathFor(dir string, pid int) string {
 	return filepath.Join(dir, "holder-"+strconv.Itoa(pid)+".sock")
@@ -162,7 +171,8 @@ func (s *watchServer) serve(c *net.UnixConn) {
 		_, _ = c.Write(append(b, '\n'))
 		c.Close()
 	case "watch":
-		w := &watcher{conn: c, ch: make(chan []byte, clientBuffer), wake: make(chan struct{}, 1), done: make(chan struct{})}
+		w := &watcher{conn: c, ch: make(chan []byte, clientBuffer), wake: make(chan struct{}, 1), done: make(chan struct{}),
+			finish: make(chan struct{}), finished: make(chan struct{})}
 		replay := false
 		for _, opt := range words[1:] {
 			switch opt {
@@ -178,12 +188,18 @@ func (s *watchServer) serve(c *net.UnixConn) {
 				r.each(func(it *item) { w.offer(it.line().JSON()) })
 			}
 		}
+		if s.closing {
+			s.mu.Unlock()
+			c.Close()
+			return
+		}
 		s.clients[w] = true
 		s.mu.Unlock()
 		w.run()
 		s.mu.Lock()
 		delete(s.clients, w)
 		s.mu.Unlock()
+		close(w.finished)
 	default:
 		c.Close()
 	}
@@ -249,25 +265,51 @@ func (w *watcher) run() {
 		case <-w.wake:
 		case <-w.done:
 			return
+		case <-w.finish:
+			w.flush()
+			return
 		}
-		w.mu.Lock()
-		lost := w.lost
-		w.lost = 0
-		backlog := w.backlog
-		w.backlog = nil
-		w.mu.Unlock()
-		if lost > 0 {
-			b, _ := json.Marshal(map[string]any{"type": "lost", "lost": lost, "summary": strconv.Itoa(lost) + " events lost: the reader was too slow"})
-			if !w.write(append(b, '\n')) {
-				return
-			}
-		}
-		for _, l := range backlog {
-			if !w.write(l) {
-				return
-			}
+		if !w.writePending() {
+			return
 		}
 		if line != nil && !w.write(line) {
+			return
+		}
+	}
+}
+
+// writePending writes the notice of lines lost and a reliable reader's
+// backlog. It says whether the reader still takes lines.
+func (w *watcher) writePending() bool {
+	w.mu.Lock()
+	lost, backlog := w.lost, w.backlog
+	w.lost, w.backlog = 0, nil
+	w.mu.Unlock()
+	if lost > 0 {
+		b, _ := json.Marshal(map[string]any{"type": "lost", "lost": lost, "summary": strconv.Itoa(lost) + " events lost: the reader was too slow"})
+		if !w.write(append(b, '\n')) {
+			return false
+		}
+	}
+	for _, l := range backlog {
+		if !w.write(l) {
+			return false
+		}
+	}
+	return true
+}
+
+// flush writes every line still buffered, in order, within flushTimeout.
+func (w *watcher) flush() {
+	_ = w.conn.SetWriteDeadline(time.Now().Add(flushTimeout))
+	for {
+		select {
+		case line := <-w.ch:
+			if !w.write(line) {
+				return
+			}
+		default:
+			w.writePending()
 			return
 		}
 	}
@@ -305,8 +347,29 @@ func (s *watchServer) forget(ctid int) {
 	s.mu.Unlock()
 }
 
+// close stops taking readers, hands the current ones what is still
+// buffered for them (at most flushTimeout) and hangs up.
 func (s *watchServer) close() error {
 	err := s.ln.Close()
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closing = true
+	var ws []*watcher
+	for w := range s.clients {
+		ws = append(ws, w)
+		close(w.finish)
+	}
+	s.mu.Unlock()
+	deadline := time.After(flushTimeout + 100*time.Millisecond)
+	for _, w := range ws {
+		select {
+		case <-w.finished:
+		case <-deadline:
+		}
+	}
 	if errors.Is(err, net.ErrClosed) {
 		return nil
 	}
