@@ -44,6 +44,8 @@ type Traced struct {
 // Tracer looks up how the last signal sig to process tgid was generated.
 type Tracer interface {
 	Lookup(tgid, sig int) (Traced, bool)
+	// Name is the name host tgid took at its last exec, if recorded.
+	Name(tgid int) (string, bool)
 }
 
 // Observer follows one contract: who its members are, and which events
@@ -227,8 +229,15 @@ func (o *Observer) Proc(ev connector.Event) []Event {
 			m.leaderGone = false
 			if o.tracer == nil || o.Detail {
 				o.refresh(m)
-			} else {
-				o.refreshComm(m)
+			}
+			if o.tracer != nil {
+				// The tracer kept the name the exec gave, also for a
+				// member that is gone by now (/proc has it no more).
+				if name, ok := o.tracer.Name(m.Pid); ok {
+					m.Comm = name
+				} else if !o.Detail {
+					o.refreshComm(m)
+				}
 			}
 		}
 	case connector.Exit:
@@ -284,6 +293,14 @@ func (o *Observer) fork(ev connector.Event) []Event {
 	return []Event{o.event(terms.Fork, m)}
 }
 
+// refreshComm reads only the member's name (after an exec).
+func (o *Observer) refreshComm(m *Member) {
+	b := bytes.TrimRight(o.readProc(m.Pid, "/comm"), "\n")
+	if len(b) > 0 && string(b) != m.Comm {
+		m.Comm = string(b)
+	}
+}
+
 // refresh reads the member's name, namespace pid and process group.
 func (o *Observer) refresh(m *Member) {
 	b := o.readProc(m.Pid, "/status")
@@ -313,14 +330,6 @@ func (o *Observer) refresh(m *Member) {
 			m.NSPgid, _ = nthField(line[7:], 1)
 			return // the last line we need
 		}
-	}
-}
-
-// refreshComm reads only the member's name (after an exec).
-func (o *Observer) refreshComm(m *Member) {
-	b := bytes.TrimRight(o.readProc(m.Pid, "/comm"), "\n")
-	if len(b) > 0 && string(b) != m.Comm {
-		m.Comm = string(b)
 	}
 }
 

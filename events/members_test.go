@@ -69,6 +69,19 @@ func (f fakeTracer) Lookup(tgid, sig int) (Traced, bool) {
 	return tr, ok
 }
 
+func (f fakeTracer) Name(int) (string, bool) { return "", false }
+
+// namedTracer also knows the names execs gave (by host tgid).
+type namedTracer struct {
+	fakeTracer
+	names map[int]string
+}
+
+func (n namedTracer) Name(tgid int) (string, bool) {
+	name, ok := n.names[tgid]
+	return name, ok
+}
+
 // newTestObserver follows contract 9 whose init is initPid, reading the
 // fake /proc dir; the OOM and memory error counters start at zero.
 func newTestObserver(t *testing.T, tracer Tracer, dir string, seq *int64) *Observer {
@@ -200,6 +213,34 @@ func TestObserverMembership(t *testing.T) {
 				},
 			}},
 			after: wantMembers(pidA),
+		},
+		{
+			name:   "a member's name after an exec is the tracer's, also once it is gone",
+			tracer: namedTracer{names: map[int]string{pidA: "newname"}},
+			steps: []step{
+				{ev: fork(initPid, pidA), want: []string{ev("fork", pidA)}},
+				{ev: exec(pidA)},
+				{ev: exit(pidA, pidA, exited(0)), want: []string{ev("exit", pidA), "empty"}, check: func(t *testing.T, o *Observer, evs []Event) {
+					if evs[0].Comm != "newname" {
+						t.Errorf("exit event names %q, want the name the exec gave, newname", evs[0].Comm)
+					}
+				}},
+			},
+			after: wantMembers(),
+		},
+		{
+			name:   "without the tracer's name, /proc's",
+			tracer: namedTracer{},
+			steps: []step{
+				{ev: fork(initPid, pidA), want: []string{ev("fork", pidA)}},
+				{ev: exec(pidA)},
+				{ev: exit(pidA, pidA, exited(0)), want: []string{ev("exit", pidA), "empty"}, check: func(t *testing.T, o *Observer, evs []Event) {
+					if evs[0].Comm != "p2" {
+						t.Errorf("exit event names %q, want /proc's p2", evs[0].Comm)
+					}
+				}},
+			},
+			after: wantMembers(),
 		},
 		{
 			name: "forks from non-members are ignored",

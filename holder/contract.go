@@ -254,6 +254,12 @@ func (c *contract) hold() {
 		ws = append(ws, w)
 	}
 	ctl, conn, sigs := ws[0], ws[1], ws[2]
+	// Batching delays reading an exec's new name from /proc until the
+	// process may be gone: only the tracer, which keeps the names, lets
+	// the holder batch.
+	batch := h.tracer.ready()
+	var lastEvents time.Time
+	pause := minPause
 	for {
 		h.rep.flush()
 		select {
@@ -266,18 +272,27 @@ func (c *contract) hold() {
 				return
 			}
 		case <-conn.ready:
-			busy := c.drainEvents() >= busyBatch
-			conn.ack <- struct{}{}
+			now := time.Now()
+			n := c.drainEvents()
+			busy := batch && (n >= busyBatch || now.Sub(lastEvents) < maxPause)
+			lastEvents = now
 			if c.initGone || c.res.abandons || c.husk {
+				conn.ack <- struct{}{}
 				return
 			}
 			if busy {
-				// The machine is forking hard. Every event that finds
-				// us waiting costs the process that made it a wake-up
-				// (an interrupt to another CPU): let a few milliseconds
-				// of events gather and read them in one go instead.
-				time.Sleep(batchPause)
+				// The machine is forking hard: many events at once, or
+				// events again so soon. Every event that finds us
+				// waiting costs the process that made it a wake-up (an
+				// interrupt to another CPU, dear on a virtual machine):
+				// let a few milliseconds of events gather and read them
+				// in one go instead, longer while the load lasts.
+				time.Sleep(pause)
+				pause = min(2*pause, maxPause)
+			} else {
+				pause = minPause
 			}
+			conn.ack <- struct{}{}
 		case <-sigs.ready:
 			c.handleSignals(h.signals.pending())
 			sigs.ack <- struct{}{}
@@ -285,10 +300,12 @@ func (c *contract) hold() {
 	}
 }
 
-// Batching process events under load (see hold).
+// Batching process events under load (see hold): a fatal event is acted
+// on at most maxPause late, and only while members fork without a break.
 const (
-	busyBatch  = 4
-	batchPause = 2 * time.Millisecond
+	busyBatch = 4
+	minPause  = 2 * time.Millisecond
+	maxPause  = 8 * time.Millisecond
 )
 
 // drainControl reads every waiting message of the init. It returns true

@@ -59,6 +59,8 @@ func (h *tracerHandle) close() {
 
 type bpfLookup struct{ t *sigtrace.Tracer }
 
+func (b bpfLookup) Name(tgid int) (string, bool) { return b.t.Name(tgid) }
+
 func (b bpfLookup) Lookup(tgid, sig int) (events.Traced, bool) {
 	o, ok := b.t.Lookup(tgid, sig)
 	if !ok || o.Kind == sigtrace.KindUnknown {

@@ -15,41 +15,59 @@ import (
 // them in poll(2) would hold a thread in a system call: the Go scheduler
 // then hands the processor to another thread every time, and on a machine
 // busy with forks that churn costs more than the events themselves.
+//
+// Go's poller watches a descriptor edge-triggered for good: every message
+// that arrives wakes the thread that sleeps in epoll_wait, even while
+// nobody waits for the descriptor. The process-events socket gets a message
+// for each fork, exec and exit, and each such wake-up is an interrupt to
+// another CPU that the forking process pays for (dearly on a virtual
+// machine). So the poller watches an epoll instance of ours instead, where
+// the descriptor is armed once (EPOLLONESHOT): it fires once, and stays
+// quiet until the loop has read what was there and acknowledged.
 type waiter struct {
-	f     *os.File
+	fd    int      // the descriptor watched (not ours)
+	epfd  int      // our epoll instance...
+	ep    *os.File // ...as Go polls it (never call its Fd: that blocks it)
 	ready chan struct{}
 	ack   chan struct{}
 	done  chan struct{}
 }
 
-// newWaiter watches fd (which it does not own: it waits on a duplicate).
+// newWaiter watches fd (which it does not own).
 func newWaiter(fd int) (*waiter, error) {
-	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("watch descriptor: %w", err)
 	}
-	if err := unix.SetNonblock(dup, true); err != nil {
-		unix.Close(dup)
+	w := &waiter{fd: fd, ready: make(chan struct{}), ack: make(chan struct{}), done: make(chan struct{})}
+	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, fd, w.event()); err != nil {
+		unix.Close(ep)
 		return nil, fmt.Errorf("watch descriptor: %w", err)
 	}
-	w := &waiter{
-		f:     os.NewFile(uintptr(dup), "waiter"), // non-blocking: Go polls it
-		ready: make(chan struct{}),
-		ack:   make(chan struct{}),
-		done:  make(chan struct{}),
+	if err := unix.SetNonblock(ep, true); err != nil {
+		unix.Close(ep)
+		return nil, fmt.Errorf("watch descriptor: %w", err)
 	}
-	rc, err := w.f.SyscallConn()
+	w.epfd = ep
+	w.ep = os.NewFile(uintptr(ep), "waiter") // non-blocking: Go polls it
+	rc, err := w.ep.SyscallConn()
 	if err != nil {
-		w.f.Close()
+		w.ep.Close()
 		return nil, fmt.Errorf("watch descriptor: %w", err)
 	}
 	go w.run(rc.Read)
 	return w, nil
 }
 
+func (w *waiter) event() *unix.EpollEvent {
+	return &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLONESHOT, Fd: int32(w.fd)}
+}
+
 func (w *waiter) run(read func(func(uintptr) bool) error) {
 	for {
-		if err := read(readable); err != nil {
+		// fired takes the descriptor off our epoll's ready list: our
+		// epoll is quiet again until it is re-armed below.
+		if err := read(fired); err != nil {
 			return // closed
 		}
 		select {
@@ -63,18 +81,24 @@ func (w *waiter) run(read func(func(uintptr) bool) error) {
 		case <-w.done:
 			return
 		}
+		// Re-arming a descriptor that has data fires at once: nothing
+		// that came meanwhile is missed.
+		if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, w.fd, w.event()); err != nil {
+			return
+		}
 	}
 }
 
-// readable says, without waiting, whether fd has data (or its end).
-func readable(fd uintptr) bool {
-	p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	n, err := unix.Poll(p, 0)
+// fired says, without waiting, whether the epoll instance ep has reported
+// the descriptor (its data, or its end), and takes the report.
+func fired(ep uintptr) bool {
+	var evs [1]unix.EpollEvent
+	n, err := unix.EpollWait(int(ep), evs[:], 0)
 	return err == nil && n > 0
 }
 
 // close stops the waiter.
 func (w *waiter) close() {
 	close(w.done)
-	w.f.Close()
+	w.ep.Close()
 }

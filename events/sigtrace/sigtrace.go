@@ -115,6 +115,10 @@ type Tracer struct {
 	ns      *ebpf.Map
 	prog    *ebpf.Program
 	link    link.Link
+	// names: see names.go.
+	names     *ebpf.Map
+	namesProg *ebpf.Program
+	namesLink link.Link
 }
 
 // Capability numbers from include/uapi/linux/capability.h, kept here so
@@ -198,8 +202,11 @@ func open() (_ *Tracer, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("sigtrace: %w: %w", errAttach, err)
 	}
-	// The link holds the program and the program holds the maps, but we
-	// keep our FDs: Lookup, Forget and SetNamespace need the maps.
+	if err = t.openNames(); err != nil {
+		return nil, err
+	}
+	// The links hold the programs and the programs hold the maps, but we
+	// keep our FDs: Lookup, Name, Forget and SetNamespace need the maps.
 	return t, nil
 }
 
@@ -267,6 +274,18 @@ func (t *Tracer) Forget(tgid int) {
 // Close detaches the program and frees the maps.
 func (t *Tracer) Close() error {
 	var errs []error
+	if t.namesLink != nil {
+		errs = append(errs, t.namesLink.Close())
+		t.namesLink = nil
+	}
+	if t.namesProg != nil {
+		errs = append(errs, t.namesProg.Close())
+		t.namesProg = nil
+	}
+	if t.names != nil {
+		errs = append(errs, t.names.Close())
+		t.names = nil
+	}
 	if t.link != nil {
 		errs = append(errs, t.link.Close())
 		t.link = nil

@@ -585,3 +585,44 @@ func BenchmarkTgidOffset(b *testing.B) {
 		}
 	})
 }
+
+// The name an exec gives a process in the contract's namespace is kept
+// after the process is gone; outside the namespace nothing is recorded.
+func TestExecNames(t *testing.T) {
+	tr := openTracer(t)
+	// The shell waits for the namespace to be set, then becomes a short
+	// program with a name of its own.
+	cmd := exec.Command("/bin/sh", "-c", `read x; cp /bin/true "$1"; exec "$1"`, "sh", filepath.Join(t.TempDir(), "shortlived"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, cmd)
+	shPid := cmd.Process.Pid
+	var st unix.Stat_t
+	if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/pid", shPid), &st); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.SetNamespace(st.Dev, st.Ino); err != nil {
+		t.Fatal(err)
+	}
+	// Outside the namespace: not recorded.
+	outside := exec.Command("/bin/true")
+	if err := outside.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(stdin, "go\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.wait(); err != nil {
+		t.Fatalf("shell: %v; stderr: %s", err, p.stderr.String())
+	}
+	// The shell itself finally became "shortlived" and is gone now.
+	if name, ok := tr.Name(shPid); !ok || name != "shortlived" {
+		t.Errorf("Name(%d) = %q, %v; want shortlived", shPid, name, ok)
+	}
+	if name, ok := tr.Name(outside.Process.Pid); ok {
+		t.Errorf("an exec outside the namespace was recorded: %q", name)
+	}
+}

@@ -1,0 +1,121 @@
+package sigtrace
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
+)
+
+// The name a process takes when it executes a program is recorded too.
+// A supervisor that learns of an exec from the process connector reads the
+// new name from /proc; a process that has already exited by then (a short
+// one, or one of many while the supervisor reads its events in batches)
+// would keep its parent's name in every later report. A second small
+// program on the sched_process_exec raw tracepoint keeps, per host tgid in
+// the contract's PID namespace, the name the exec gave.
+
+// namesLimit bounds the name map (least recently used names go first).
+const namesLimit = 4096
+
+// Stack slots of the exec program (offsets from R10).
+const (
+	stNameKey  = -4  // u32 host tgid
+	stNameComm = -24 // char comm[16]
+)
+
+// namesProgramSpec builds the sched_process_exec program: in the contract's
+// namespace only (ns, as for signals), it stores current's new name under
+// its host tgid. Straight-line code, three helper calls after the lookup.
+func namesProgramSpec(names, ns *ebpf.Map) *ebpf.ProgramSpec {
+	insns := asm.Instructions{
+		// Is current in the contract's pid namespace?
+		asm.StoreImm(asm.RFP, stZero, 0, asm.Word),
+		asm.LoadMapPtr(asm.R1, ns.FD()),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, stZero),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "exit"),
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord), // dev
+		asm.LoadMem(asm.R2, asm.R0, 8, asm.DWord), // ino
+		asm.JEq.Imm(asm.R2, 0, "exit"),
+		asm.Mov.Reg(asm.R3, asm.RFP),
+		asm.Add.Imm(asm.R3, stNSInfo),
+		asm.Mov.Imm(asm.R4, 8),
+		asm.FnGetNsCurrentPidTgid.Call(),
+		asm.JNE.Imm(asm.R0, 0, "exit"),
+
+		// key = host tgid, value = the new name.
+		asm.FnGetCurrentPidTgid.Call(),
+		asm.RSh.Imm(asm.R0, 32),
+		asm.StoreMem(asm.RFP, stNameKey, asm.R0, asm.Word),
+		asm.Mov.Reg(asm.R1, asm.RFP),
+		asm.Add.Imm(asm.R1, stNameComm),
+		asm.Mov.Imm(asm.R2, 16),
+		asm.FnGetCurrentComm.Call(),
+		asm.JNE.Imm(asm.R0, 0, "exit"),
+		asm.LoadMapPtr(asm.R1, names.FD()),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, stNameKey),
+		asm.Mov.Reg(asm.R3, asm.RFP),
+		asm.Add.Imm(asm.R3, stNameComm),
+		asm.Mov.Imm(asm.R4, 0), // BPF_ANY: the latest exec wins
+		asm.FnMapUpdateElem.Call(),
+
+		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),
+		asm.Return(),
+	}
+	return &ebpf.ProgramSpec{
+		Name:         "sigtrace_exec",
+		Type:         ebpf.RawTracepoint,
+		License:      "GPL",
+		Instructions: insns,
+	}
+}
+
+func namesSpec() *ebpf.MapSpec {
+	return &ebpf.MapSpec{
+		Name:       "sigtrace_names",
+		Type:       ebpf.LRUHash,
+		KeySize:    4,
+		ValueSize:  16,
+		MaxEntries: namesLimit,
+	}
+}
+
+// openNames loads and attaches the exec program (t.ns must exist).
+func (t *Tracer) openNames() error {
+	var err error
+	if t.names, err = ebpf.NewMap(namesSpec()); err != nil {
+		return fmt.Errorf("sigtrace: create name map: %w", err)
+	}
+	if t.namesProg, err = ebpf.NewProgram(namesProgramSpec(t.names, t.ns)); err != nil {
+		return fmt.Errorf("sigtrace: load exec program: %w", err)
+	}
+	t.namesLink, err = link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sched_process_exec", Program: t.namesProg})
+	if err != nil {
+		return fmt.Errorf("sigtrace: %w: %w", errAttach, err)
+	}
+	return nil
+}
+
+// Name returns the name the process with host tgid took at its last exec
+// in the contract's namespace, and whether one is recorded. The record
+// outlives the process: it is the way to a short-lived process's name. Ask
+// when the exec is reported: a later process with the same pid replaces
+// the record at its own exec (and the map forgets the oldest names).
+func (t *Tracer) Name(tgid int) (string, bool) {
+	if tgid <= 0 || t.names == nil {
+		return "", false
+	}
+	var comm [16]byte
+	if err := t.names.Lookup(uint32(tgid), &comm); err != nil {
+		return "", false
+	}
+	if i := bytes.IndexByte(comm[:], 0); i >= 0 {
+		return string(comm[:i]), true
+	}
+	return string(comm[:]), true
+}
