@@ -368,16 +368,15 @@ func Reparent(dirs []Dir, from, to int) ([]int, error) {
 			// old contract's (orphaned once it is gone).
 			continue
 		}
-		for _, id := range Children([]Dir{d}, from) {
-			r, err := d.Read(id)
-			if err != nil || !has(r.Terms.Options, "inherit") {
+		for _, r := range d.children(from) {
+			if !has(r.Terms.Options, "inherit") {
 				continue
 			}
 			r.Parent = to
 			if err := d.Write(r); err != nil {
 				return moved, err
 			}
-			moved = append(moved, id)
+			moved = append(moved, r.ID)
 		}
 	}
 	return moved, nil
@@ -390,22 +389,31 @@ func Reparent(dirs []Dir, from, to int) ([]int, error) {
 func Children(dirs []Dir, parent int) []int {
 	var out []int
 	for _, d := range dirs {
-		des, err := os.ReadDir(string(d))
-		if err != nil {
+		for _, r := range d.children(parent) {
+			out = append(out, r.ID)
+		}
+	}
+	return out
+}
+
+// children reads the records in d naming parent, each once.
+func (d Dir) children(parent int) []*Record {
+	des, err := os.ReadDir(string(d))
+	if err != nil {
+		return nil
+	}
+	var out []*Record
+	for _, de := range des {
+		name, ok := strings.CutSuffix(de.Name(), ".json")
+		if !ok {
 			continue
 		}
-		for _, de := range des {
-			name, ok := strings.CutSuffix(de.Name(), ".json")
-			if !ok {
-				continue
-			}
-			id, err := strconv.Atoi(name)
-			if err != nil || id <= 0 {
-				continue
-			}
-			if r, err := d.Read(id); err == nil && r.Parent == parent {
-				out = append(out, id)
-			}
+		id, err := strconv.Atoi(name)
+		if err != nil || id <= 0 {
+			continue
+		}
+		if r, err := d.Read(id); err == nil && r.Parent == parent {
+			out = append(out, r)
 		}
 	}
 	return out
