@@ -70,7 +70,7 @@ func Adopt(ctx context.Context, job Job) int {
 	defer h.close()
 	// The record stays where it is (root may adopt a user's contract).
 	h.reg = entry.Dir
-	c := &contract{h: h, run: 1, inst: inst, res: result{exit: -1, id: id}, buf: make([]byte, 64<<10)}
+	c := &contract{h: h, run: 1, inst: inst, res: result{exit: -1, id: id}, adopted: true, buf: make([]byte, 64<<10)}
 	if err := c.takeOver(&entry.Record, info); err != nil {
 		inst.Abandon()
 		h.rep.errorf("cannot adopt contract %d: %v", id, err)

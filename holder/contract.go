@@ -33,7 +33,10 @@ type contract struct {
 	// husk: the contract is empty but its init lives on, the parent of
 	// sub-contracts made inside (see finish).
 	husk bool
-	buf  []byte
+	// adopted: taken over with ctrun -a, so its members were not seen
+	// being made.
+	adopted bool
+	buf     []byte
 }
 
 // pending is a contract instance being made in the background.
@@ -475,25 +478,21 @@ func (c *contract) event(e events.Event) {
 	}
 }
 
-// subcontracts counts the live sub-contracts made inside this contract: the
-// observer sees their first processes (a holder on the host), the registry
-// their records (also a holder inside a contract, which cannot tell).
+// subcontracts counts the live sub-contracts made inside this contract,
+// whose processes killing the init would end. The observer sees their
+// first processes being made (by a member, in a PID namespace of their
+// own). Sub-contracts handed over from a failed contract (-t) live in that
+// contract's namespace, not in this one: they need no sparing here. Only a
+// holder that could not see the making (one inside a contract, which sees
+// no namespaces; one that adopted the contract later) asks the registry,
+// which may count a record too many: that costs a slower kill, never a
+// sub-contract.
 func (c *contract) subcontracts() int {
 	n := c.obs.Subcontracts()
-	if n > 0 {
+	if n > 0 || !(c.h.nested || c.adopted) {
 		return n
 	}
-	dirs := registry.Dirs(string(c.h.reg))
-	if c.h.nested {
-		return len(registry.Children(dirs, c.res.id))
-	}
-	es, _ := registry.List(dirs, registry.ListOptions{})
-	for _, e := range es {
-		if e.Parent == c.res.id && e.State != registry.Dead {
-			n++
-		}
-	}
-	return n
+	return len(registry.Children(registry.Dirs(string(c.h.reg)), c.res.id))
 }
 
 // watchEmpty asks the init to say when only sub-contracts are left.

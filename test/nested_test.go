@@ -135,6 +135,58 @@ func TestRegentHandsOverSubcontracts(t *testing.T) {
 	}
 }
 
+// A sub-contract handed over with -t lives in the namespace of the
+// contract that made it, not of the one it was handed to: the next fatal
+// event, which kills the new contract whole, spares it, and it is handed
+// on again.
+func TestHandedOverSurvivesNextFatal(t *testing.T) {
+	asRootAndUser(t, func(t *testing.T, user bool) {
+		clean(t)
+		dir := sharedDir(t)
+		env := []string{"PATH=" + binDir + ":/usr/bin:/bin"}
+		if user {
+			env = append(env, "XDG_RUNTIME_DIR="+userRuntimeDir(t))
+		}
+		// Run one starts the helper and crashes; run two crashes; run
+		// three waits for the test.
+		daemon := `echo $CTRUN_CTID >> ` + dir + `/runs; n=$(wc -l < ` + dir + `/runs)
+			if [ $n -eq 1 ]; then
+				ctrun -l none -o inherit sh -c 'exec >/dev/null 2>&1; echo $CTRUN_CTID > ` + dir + `/helper.id; exec sleep 60'
+				while [ ! -s ` + dir + `/helper.id ]; do sleep 0.02; done
+			fi
+			[ $n -le 2 ] && ` + probe + ` segv
+			while [ ! -e ` + dir + `/stop ]; do sleep 0.05; done`
+		cmd, _, stderr := start(t, call{args: []string{"-v", "-t", "-r", "2", "-o", "regent", "-f", "core", "sh", "-c", daemon}, user: user, env: env})
+		t.Cleanup(func() {
+			if b, err := os.ReadFile(dir + "/helper.id"); err == nil {
+				runTool(t, ctkillBin, user, env, "-s", "KILL", strings.TrimSpace(string(b)))
+			}
+		})
+		helperID := readPidFile(t, dir+"/helper.id")
+		var third int
+		eventually(t, 15*time.Second, "the second restart", func() bool {
+			b, _ := os.ReadFile(dir + "/runs")
+			if f := strings.Fields(string(b)); len(f) >= 3 {
+				third, _ = strconv.Atoi(f[2])
+			}
+			return third != 0
+		})
+		var cs map[int]statEntry
+		eventually(t, 5*time.Second, "the helper handed to the third run", func() bool {
+			cs = statAll(t, user, env)
+			h, ok := cs[helperID]
+			return ok && h.State == "inherited" && h.Parent == third
+		})
+		if h := cs[helperID]; len(h.Members) != 1 || !alive(h.Members[0].Pid) {
+			t.Fatalf("the helper's member is gone: %+v\n%s", h, stderr)
+		}
+		os.WriteFile(dir+"/stop", nil, 0o644)
+		if code := waitExit(t, cmd, 15*time.Second); code != 0 {
+			t.Fatalf("ctrun exit %d\n%s", code, stderr)
+		}
+	})
+}
+
 // Three levels, restarts at two of them, a holder SIGKILLed: a regent
 // restarter (level 1) runs a second regent restarter (level 2), which runs
 // a helper (level 3, inherit). Level 2 fails first: it restarts and hands
