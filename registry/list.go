@@ -39,6 +39,9 @@ type Entry struct {
 	State State
 	// Dir is the registry directory the record is in.
 	Dir Dir
+	// PidNSIno is the inode of a live contract's PID namespace, as its
+	// init was checked (0: not known).
+	PidNSIno uint64
 }
 
 // EndpointPath is the contract's endpoint (see runtime/cinit/protocol.h).

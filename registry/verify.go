@@ -34,9 +34,13 @@ func (e *Entry) verify(owner int, selfNS uint64) error {
 		return fmt.Errorf("record %s names as the contract's init pid %d, which is no contract init (%q): refusing it", path, e.ID, strings.TrimSpace(string(b)))
 	}
 	var ns unix.Stat_t
-	if selfNS != 0 && unix.Stat(proc+"/ns/pid", &ns) == nil && ns.Ino == selfNS {
+	if unix.Stat(proc+"/ns/pid", &ns) != nil {
+		return nil // not ours to see
+	}
+	if selfNS != 0 && ns.Ino == selfNS {
 		return fmt.Errorf("record %s names as the contract's init pid %d, a process without a PID namespace of its own: refusing it", path, e.ID)
 	}
+	e.PidNSIno = ns.Ino
 	return nil
 }
 

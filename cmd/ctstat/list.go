@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -51,9 +52,9 @@ func collect(dirs []registry.Dir, o options) listing {
 			continue
 		}
 		c := contract{Entry: e, inherited: registry.InheritedBy(all, e.ID)}
-		if e.State != registry.Dead {
-			// registry.List has refused an init in our own namespace.
-			c.ns, _ = pidNS(e.ID)
+		if e.PidNSIno != 0 {
+			// As readlink(2) names it (members are matched by that).
+			c.ns = "pid:[" + strconv.FormatUint(e.PidNSIno, 10) + "]"
 		}
 		l.contracts = append(l.contracts, c)
 	}
