@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -57,16 +56,16 @@ var ErrNoContract = errors.New("no such contract")
 // never followed), and a record that does not parse.
 func (d Dir) Read(id int) (*Record, error) {
 	path := d.Path(id)
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		if errors.Is(err, unix.ELOOP) {
+		if err == unix.ELOOP {
 			return nil, fmt.Errorf("record %s is a symlink: refusing it", path)
 		}
-		return nil, err
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	defer f.Close()
+	defer unix.Close(fd)
 	var st, dst unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, fmt.Errorf("record %s: %w", path, err)
 	}
 	if err := unix.Lstat(string(d), &dst); err != nil {
@@ -78,9 +77,23 @@ func (d Dir) Read(id int) (*Record, error) {
 	if st.Uid != dst.Uid {
 		return nil, fmt.Errorf("record %s belongs to uid %d, not to the directory's owner: refusing it", path, st.Uid)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("record %s: %w", path, err)
+	if st.Size > maxRecord {
+		return nil, fmt.Errorf("record %s is damaged: %d bytes", path, st.Size)
+	}
+	b := make([]byte, st.Size)
+	for n := 0; n < len(b); {
+		m, err := unix.Read(fd, b[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("record %s: %w", path, err)
+		}
+		if m == 0 {
+			b = b[:n] // shortened meanwhile: the JSON says whether it is whole
+			break
+		}
+		n += m
 	}
 	var r Record
 	if err := json.Unmarshal(b, &r); err != nil {
@@ -91,6 +104,9 @@ func (d Dir) Read(id int) (*Record, error) {
 	}
 	return &r, nil
 }
+
+// maxRecord bounds what Read takes in: a record is about a kilobyte.
+const maxRecord = 1 << 20
 
 // StateOf works out a record's state from the process table: the record
 // never has the last word on whether a contract lives. A contract without
@@ -129,15 +145,21 @@ func Dirs(own string) []Dir {
 		return dirs
 	}
 	seen := map[string]bool{own: true}
+	buf := make([]byte, 4096)
 	for _, pid := range Inits() {
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+		proc := "/proc/" + strconv.Itoa(pid)
+		var pst unix.Stat_t
+		if unix.Stat(proc, &pst) != nil || pst.Uid == 0 {
+			continue // gone, or root's own: its records are in own
+		}
+		b, err := procRead(proc+"/environ", buf)
 		if err != nil {
 			continue
 		}
 		for _, kv := range bytes.Split(b, []byte{0}) {
 			if v, ok := bytes.CutPrefix(kv, []byte(StateEnv+"=")); ok {
 				d := filepath.Clean(string(v))
-				if filepath.IsAbs(d) && !seen[d] && ownedByProcess(d, pid) {
+				if filepath.IsAbs(d) && !seen[d] && ownedBy(d, pst.Uid) {
 					seen[d] = true
 					dirs = append(dirs, Dir(d))
 				}
@@ -147,31 +169,33 @@ func Dirs(own string) []Dir {
 	return dirs
 }
 
-// ownedByProcess: dir is a real directory (no symlink) of the uid process
-// pid runs as. Anyone can name a process ctrun-init and set its
-// environment; root only looks where that user could have made a record.
-func ownedByProcess(dir string, pid int) bool {
-	var dst, pst unix.Stat_t
-	if unix.Lstat(dir, &dst) != nil || dst.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return false
-	}
-	if unix.Stat("/proc/"+strconv.Itoa(pid), &pst) != nil {
-		return false
-	}
-	return dst.Uid == pst.Uid
+// ownedBy: dir is a real directory (no symlink) of uid. Anyone can name a
+// process ctrun-init and set its environment; root only looks where the
+// user that process runs as could have made a record.
+func ownedBy(dir string, uid uint32) bool {
+	var st unix.Stat_t
+	return unix.Lstat(dir, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR && st.Uid == uid
 }
 
 // Inits lists the host pids of running contract inits (those the caller
-// can see).
+// can see). An init is PID 1 of a namespace of its own, so only processes
+// outside the caller's PID namespace have their names read.
 func Inits() []int {
 	var out []int
 	des, _ := os.ReadDir("/proc")
+	own := OwnPidNS()
+	buf := make([]byte, 64)
 	for _, de := range des {
 		pid, err := strconv.Atoi(de.Name())
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + de.Name() + "/comm")
+		proc := "/proc/" + de.Name()
+		var ns unix.Stat_t
+		if own != 0 && unix.Stat(proc+"/ns/pid", &ns) == nil && ns.Ino == own {
+			continue
+		}
+		b, err := procRead(proc+"/comm", buf)
 		if err == nil && strings.TrimSpace(string(b)) == InitName {
 			out = append(out, pid)
 		}

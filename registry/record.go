@@ -141,7 +141,8 @@ func (p Process) Alive() bool {
 
 // StartTime reads a process's start time from /proc/PID/stat.
 func StartTime(pid int) (uint64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	var buf [1024]byte // up to starttime (field 22) the line is far shorter
+	b, err := procRead("/proc/"+strconv.Itoa(pid)+"/stat", buf[:])
 	if err != nil {
 		return 0, err
 	}

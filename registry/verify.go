@@ -2,7 +2,6 @@ package registry
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -30,7 +29,8 @@ func (e *Entry) verify(owner int, selfNS uint64) error {
 	if owner >= 0 && int(st.Uid) != owner {
 		return fmt.Errorf("record %s names as the contract's init pid %d, a process of uid %d, not of the directory's owner %d: refusing it", path, e.ID, st.Uid, owner)
 	}
-	if b, err := os.ReadFile(proc + "/comm"); err == nil && !isInitName(strings.TrimSpace(string(b))) {
+	var buf [64]byte
+	if b, err := procRead(proc+"/comm", buf[:]); err == nil && !isInitName(strings.TrimSpace(string(b))) {
 		return fmt.Errorf("record %s names as the contract's init pid %d, which is no contract init (%q): refusing it", path, e.ID, strings.TrimSpace(string(b)))
 	}
 	var ns unix.Stat_t
