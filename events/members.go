@@ -240,6 +240,17 @@ func (o *Observer) Proc(ev connector.Event) []Event {
 				}
 			}
 		}
+	case connector.SID:
+		// setsid: the member now leads a process group of its own (a
+		// fork copied its parent's; pgrponly must not kill that one).
+		if m, ok := o.members[ev.Tgid]; ok {
+			m.Pgid = m.Pid
+			if m.NSPid != 0 {
+				m.NSPgid = m.NSPid
+			} else {
+				o.refresh(m)
+			}
+		}
 	case connector.Exit:
 		return o.exit(ev)
 	}

@@ -243,6 +243,20 @@ func TestObserverMembership(t *testing.T) {
 			after: wantMembers(),
 		},
 		{
+			name:   "setsid makes a member the leader of its own group",
+			tracer: namedTracer{},
+			steps: []step{
+				{ev: fork(initPid, pidA), want: []string{ev("fork", pidA)}},
+				{ev: fork(pidA, pidB), want: []string{ev("fork", pidB)}},
+				{ev: connector.Event{What: connector.SID, Timestamp: 2, Pid: pidB, Tgid: pidB}},
+				{ev: exit(pidB, pidB, exited(0)), want: []string{ev("exit", pidB)}, check: func(t *testing.T, o *Observer, evs []Event) {
+					if evs[0].Pgid != pidB {
+						t.Errorf("exit event's group %d, want its own, %d", evs[0].Pgid, pidB)
+					}
+				}},
+			},
+		},
+		{
 			name: "forks from non-members are ignored",
 			steps: []step{
 				{ev: fork(outsider, pidA), want: nil},

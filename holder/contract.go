@@ -34,9 +34,10 @@ type contract struct {
 	// sub-contracts made inside (see finish).
 	husk bool
 	// adopted: taken over with ctrun -a, so its members were not seen
-	// being made.
-	adopted bool
-	buf     []byte
+	// being made; blind: process events were lost, or the contract's
+	// namespace is unknown, so sub-contracts may have been missed.
+	adopted, blind bool
+	buf            []byte
 }
 
 // pending is a contract instance being made in the background.
@@ -169,6 +170,8 @@ func (c *contract) create() error {
 		c.obs.NoProc()
 	} else if _, ino, err := inst.PidNamespace(); err == nil {
 		c.obs.SetNamespace(ino)
+	} else {
+		c.blind = true
 	}
 	c.obs.CommandName = filepath.Base(h.job.Path)
 	c.obs.Detail = h.job.Terms.Verbosity >= terms.Detail || h.job.Terms.Options.PgrpOnly
@@ -260,7 +263,7 @@ func (c *contract) hold() {
 	// Batching delays reading an exec's new name from /proc until the
 	// process may be gone: only the tracer, which keeps the names, lets
 	// the holder batch.
-	batch := h.tracer.ready()
+	batch := h.tracer.keepsNames()
 	var lastEvents time.Time
 	pause := minPause
 	for {
@@ -270,18 +273,17 @@ func (c *contract) hold() {
 			// The init's messages first: a member's report of a signal
 			// it sent must be seen before the death it causes.
 			done := c.drainControl()
-			ctl.ack <- struct{}{}
 			if done || c.res.abandons || c.husk {
-				return
+				return // no ack: the waiter is closed on the way out
 			}
+			ctl.ack <- struct{}{}
 		case <-conn.ready:
 			now := time.Now()
 			n := c.drainEvents()
 			busy := batch && (n >= busyBatch || now.Sub(lastEvents) < maxPause)
 			lastEvents = now
 			if c.initGone || c.res.abandons || c.husk {
-				conn.ack <- struct{}{}
-				return
+				return // no ack: the waiter is closed on the way out
 			}
 			if busy {
 				// The machine is forking hard: many events at once, or
@@ -355,6 +357,7 @@ func (c *contract) drainEvents() int {
 			return n
 		}
 		if errors.Is(err, connector.ErrOverrun) {
+			c.blind = true
 			c.h.rep.act(c.res.id, "lost_events", "some process events were lost (the machine is very busy); the contract is still followed")
 			continue
 		}
@@ -486,10 +489,10 @@ func (c *contract) event(e events.Event) {
 // holder that could not see the making (one inside a contract, which sees
 // no namespaces; one that adopted the contract later) asks the registry,
 // which may count a record too many: that costs a slower kill, never a
-// sub-contract.
+// sub-contract. So does a holder that lost process events.
 func (c *contract) subcontracts() int {
 	n := c.obs.Subcontracts()
-	if n > 0 || !(c.h.nested || c.adopted) {
+	if n > 0 || !(c.h.nested || c.adopted || c.blind) {
 		return n
 	}
 	return len(registry.Children(registry.Dirs(string(c.h.reg)), c.res.id))

@@ -3,6 +3,8 @@ package holder
 import (
 	"fmt"
 	"os"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,8 +28,7 @@ import (
 // quiet until the loop has read what was there and acknowledged.
 type waiter struct {
 	fd    int      // the descriptor watched (not ours)
-	epfd  int      // our epoll instance...
-	ep    *os.File // ...as Go polls it (never call its Fd: that blocks it)
+	ep    *os.File // our epoll instance, as Go polls it (never call its Fd: that blocks it)
 	ready chan struct{}
 	ack   chan struct{}
 	done  chan struct{}
@@ -48,14 +49,13 @@ func newWaiter(fd int) (*waiter, error) {
 		unix.Close(ep)
 		return nil, fmt.Errorf("watch descriptor: %w", err)
 	}
-	w.epfd = ep
 	w.ep = os.NewFile(uintptr(ep), "waiter") // non-blocking: Go polls it
 	rc, err := w.ep.SyscallConn()
 	if err != nil {
 		w.ep.Close()
 		return nil, fmt.Errorf("watch descriptor: %w", err)
 	}
-	go w.run(rc.Read)
+	go w.run(rc)
 	return w, nil
 }
 
@@ -63,11 +63,11 @@ func (w *waiter) event() *unix.EpollEvent {
 	return &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLONESHOT, Fd: int32(w.fd)}
 }
 
-func (w *waiter) run(read func(func(uintptr) bool) error) {
+func (w *waiter) run(rc syscall.RawConn) {
 	for {
 		// fired takes the descriptor off our epoll's ready list: our
 		// epoll is quiet again until it is re-armed below.
-		if err := read(fired); err != nil {
+		if err := rc.Read(fired); err != nil {
 			return // closed
 		}
 		select {
@@ -82,8 +82,45 @@ func (w *waiter) run(read func(func(uintptr) bool) error) {
 			return
 		}
 		// Re-arming a descriptor that has data fires at once: nothing
-		// that came meanwhile is missed.
-		if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_MOD, w.fd, w.event()); err != nil {
+		// that came meanwhile is missed. Through Control, so that our
+		// epoll cannot be closed (and its number reused) meanwhile.
+		var err error
+		if cerr := rc.Control(func(ep uintptr) {
+			err = unix.EpollCtl(int(ep), unix.EPOLL_CTL_MOD, w.fd, w.event())
+		}); cerr != nil {
+			return // closed
+		}
+		if err != nil {
+			// Cannot happen while the watched descriptor is open; should
+			// it, look every millisecond rather than never.
+			w.poll()
+			return
+		}
+	}
+}
+
+// poll is run's fallback: it looks at the descriptor every millisecond.
+func (w *waiter) poll() {
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+		case <-w.done:
+			return
+		}
+		p := []unix.PollFd{{Fd: int32(w.fd), Events: unix.POLLIN}}
+		if n, err := unix.Poll(p, 0); err != nil || n == 0 {
+			continue
+		}
+		select {
+		case w.ready <- struct{}{}:
+		case <-w.done:
+			return
+		}
+		select {
+		case <-w.ack:
+		case <-w.done:
 			return
 		}
 	}

@@ -376,7 +376,11 @@ func (d Dir) Collect(r *Record) {
 			_ = unix.Rmdir(p)
 		}
 	}
-	_ = os.Remove(d.EndpointPath(r.ID))
+	// A new contract with the same id may be starting: its endpoint
+	// answers, and is left alone.
+	if ep := d.EndpointPath(r.ID); Stale(ep) {
+		_ = os.Remove(ep)
+	}
 	_ = d.Remove(r.ID)
 	_ = unix.Rmdir(string(d))
 }
@@ -385,25 +389,41 @@ func (d Dir) Collect(r *Record) {
 // (ctrun -t on a restart): those made with the option inherit, held or
 // not, so that they are inherited by the new contract as they would have
 // been by the old one. It returns their ids. Like Children, it does not
-// judge whether they live (a holder inside a contract cannot).
+// judge whether they live (a holder inside a contract cannot). Root writes
+// into a user's directory as that user (asOwner).
 func Reparent(dirs []Dir, from, to int) ([]int, error) {
 	var moved []int
 	for _, d := range dirs {
-		if dirOwner(d) != os.Geteuid() {
-			// Root never writes into a user's directory: the user
-			// controls every name in it. Those sub-contracts stay the
-			// old contract's (orphaned once it is gone).
+		var st unix.Stat_t
+		if unix.Lstat(string(d), &st) != nil {
 			continue
 		}
-		for _, r := range d.children(from) {
-			if !has(r.Terms.Options, "inherit") {
-				continue
+		move := func() error {
+			for _, r := range d.children(from) {
+				if !has(r.Terms.Options, "inherit") {
+					continue
+				}
+				// Read a while ago: a record removed since (its
+				// contract ended) must not come back.
+				if _, err := os.Lstat(d.Path(r.ID)); err != nil {
+					continue
+				}
+				r.Parent = to
+				if err := d.Write(r); err != nil {
+					return err
+				}
+				moved = append(moved, r.ID)
 			}
-			r.Parent = to
-			if err := d.Write(r); err != nil {
-				return moved, err
-			}
-			moved = append(moved, r.ID)
+			return nil
+		}
+		var err error
+		if int(st.Uid) == os.Geteuid() {
+			err = move()
+		} else {
+			err = asOwner(st.Uid, st.Gid, move)
+		}
+		if err != nil {
+			return moved, err
 		}
 	}
 	return moved, nil

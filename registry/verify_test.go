@@ -2,8 +2,11 @@ package registry
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // A record is only the writer's word: List refuses one whose init is no
@@ -76,5 +79,52 @@ func TestCollectOnlyWhatWasRead(t *testing.T) {
 				t.Fatalf("record removed = %v, want %v (stat: %v)", gone, tc.wantGone, err)
 			}
 		})
+	}
+}
+
+// Root hands a user's sub-contract over (-t) by rewriting its record as
+// that user: the record stays the user's, so the user's tools accept it.
+func TestReparentInAUsersDirectory(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the test writes into another user's directory")
+	}
+	const nobody = 65534
+	// The user must be able to reach it, as their XDG_RUNTIME_DIR.
+	parent, err := os.MkdirTemp("", "ctrun-registry-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(parent) })
+	if err := os.Chmod(parent, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := Dir(filepath.Join(parent, "user"))
+	if err := os.Mkdir(string(d), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(string(d), nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	r := Record{ID: 4000001, Init: Process{Pid: 4000001}, UID: nobody, Parent: 7, Terms: Terms{Options: []string{"inherit"}}}
+	if err := asOwner(nobody, nobody, func() error { return d.Write(&r) }); err != nil {
+		t.Fatal(err)
+	}
+	moved, err := Reparent([]Dir{d}, 7, 8)
+	if err != nil || len(moved) != 1 || moved[0] != r.ID {
+		t.Fatalf("Reparent = %v, %v; want [%d]", moved, err, r.ID)
+	}
+	got, err := d.Read(r.ID)
+	if err != nil {
+		t.Fatalf("the user's record after the hand-over: %v", err)
+	}
+	if got.Parent != 8 {
+		t.Errorf("parent %d, want 8", got.Parent)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(d.Path(r.ID), &st); err != nil || st.Uid != nobody {
+		t.Errorf("record owner %d (%v), want %d", st.Uid, err, nobody)
+	}
+	if os.Getuid() != 0 || os.Geteuid() != 0 {
+		t.Error("the caller's own identity changed")
 	}
 }

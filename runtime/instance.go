@@ -231,11 +231,13 @@ func Create(ctx context.Context, o Options) (inst *Instance, err error) {
 // writeConfig replaces the configuration the init reads once it is told
 // to go, or finds its holder gone.
 func (i *Instance) writeConfig(c cinit.Config) error {
+	// Write, then cut what is left of a longer one: at every moment the
+	// file starts with a whole configuration the init can act on.
 	b := c.Encode()
-	if err := i.config.Truncate(int64(len(b))); err != nil {
+	if _, err := i.config.WriteAt(b, 0); err != nil {
 		return fmt.Errorf("write contract configuration: %w", err)
 	}
-	if _, err := i.config.WriteAt(b, 0); err != nil {
+	if err := i.config.Truncate(int64(len(b))); err != nil {
 		return fmt.Errorf("write contract configuration: %w", err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package sigtrace
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 
 	"github.com/cilium/ebpf"
@@ -100,6 +101,27 @@ func (t *Tracer) openNames() error {
 	}
 	return nil
 }
+
+// closeNames detaches the exec program and frees its map.
+func (t *Tracer) closeNames() error {
+	var errs []error
+	if t.namesLink != nil {
+		errs = append(errs, t.namesLink.Close())
+		t.namesLink = nil
+	}
+	if t.namesProg != nil {
+		errs = append(errs, t.namesProg.Close())
+		t.namesProg = nil
+	}
+	if t.names != nil {
+		errs = append(errs, t.names.Close())
+		t.names = nil
+	}
+	return errors.Join(errs...)
+}
+
+// KeepsNames says whether the exec program is attached (Name can answer).
+func (t *Tracer) KeepsNames() bool { return t.namesLink != nil }
 
 // Name returns the name the process with host tgid took at its last exec
 // in the contract's namespace, and whether one is recorded. The record

@@ -202,8 +202,10 @@ func open() (_ *Tracer, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("sigtrace: %w: %w", errAttach, err)
 	}
-	if err = t.openNames(); err != nil {
-		return nil, err
+	if t.openNames() != nil {
+		// Names are a help, not the tracer's job: without them a member
+		// gone before its exec is read keeps its parent's name.
+		t.closeNames()
 	}
 	// The links hold the programs and the programs hold the maps, but we
 	// keep our FDs: Lookup, Name, Forget and SetNamespace need the maps.
@@ -273,19 +275,7 @@ func (t *Tracer) Forget(tgid int) {
 
 // Close detaches the program and frees the maps.
 func (t *Tracer) Close() error {
-	var errs []error
-	if t.namesLink != nil {
-		errs = append(errs, t.namesLink.Close())
-		t.namesLink = nil
-	}
-	if t.namesProg != nil {
-		errs = append(errs, t.namesProg.Close())
-		t.namesProg = nil
-	}
-	if t.names != nil {
-		errs = append(errs, t.names.Close())
-		t.names = nil
-	}
+	errs := []error{t.closeNames()}
 	if t.link != nil {
 		errs = append(errs, t.link.Close())
 		t.link = nil

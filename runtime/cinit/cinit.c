@@ -368,8 +368,15 @@ static int recv_fd(int sock, int *err)
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
 	} while (n < 0 && errno == EINTR);
 	*err = 0;
-	if (n != (ssize_t)sizeof(payload))
+	if (n != (ssize_t)sizeof(payload)) {
+		*err = n < 0 ? errno : EPIPE;
 		return -1;
+	}
+	if (mh.msg_flags & MSG_CTRUNC) {
+		/* The descriptor did not fit: we are at our limit. */
+		*err = EMFILE;
+		return -1;
+	}
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	if (!cm || cm->cmsg_type != SCM_RIGHTS) {
 		*err = payload;

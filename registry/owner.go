@@ -1,0 +1,32 @@
+package registry
+
+import (
+	"fmt"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// asOwner runs f on a thread of its own whose file-system identity is uid
+// and gid: root writing into a user's directory can then do no more there
+// than the user could (a symlink or a hard link the user put in place
+// gains nothing). The thread is never unlocked, so it ends with its
+// goroutine and nothing else ever runs with that identity.
+func asOwner(uid, gid uint32, f func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		// setfs[ug]id report the previous value, not success; -1 is
+		// refused and reports the current one.
+		_, _ = unix.SetfsgidRetGid(int(gid))
+		_, _ = unix.SetfsuidRetUid(int(uid))
+		cg, _ := unix.SetfsgidRetGid(-1)
+		cu, _ := unix.SetfsuidRetUid(-1)
+		if cu != int(uid) || cg != int(gid) {
+			errc <- fmt.Errorf("act as uid %d gid %d: not permitted", uid, gid)
+			return
+		}
+		errc <- f()
+	}()
+	return <-errc
+}
