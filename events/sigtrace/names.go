@@ -31,23 +31,9 @@ const (
 // namespace only (ns, as for signals), it stores current's new name under
 // its host tgid. Straight-line code, three helper calls after the lookup.
 func namesProgramSpec(names, ns *ebpf.Map) *ebpf.ProgramSpec {
-	insns := asm.Instructions{
-		// Is current in the contract's pid namespace?
-		asm.StoreImm(asm.RFP, stZero, 0, asm.Word),
-		asm.LoadMapPtr(asm.R1, ns.FD()),
-		asm.Mov.Reg(asm.R2, asm.RFP),
-		asm.Add.Imm(asm.R2, stZero),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, "exit"),
-		asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord), // dev
-		asm.LoadMem(asm.R2, asm.R0, 8, asm.DWord), // ino
-		asm.JEq.Imm(asm.R2, 0, "exit"),
-		asm.Mov.Reg(asm.R3, asm.RFP),
-		asm.Add.Imm(asm.R3, stNSInfo),
-		asm.Mov.Imm(asm.R4, 8),
-		asm.FnGetNsCurrentPidTgid.Call(),
-		asm.JNE.Imm(asm.R0, 0, "exit"),
-
+	// Is current in the contract's pid namespace?
+	insns := append(nsLoad(ns, "", "exit"), nsCurrent("exit")...)
+	insns = append(insns,
 		// key = host tgid, value = the new name.
 		asm.FnGetCurrentPidTgid.Call(),
 		asm.RSh.Imm(asm.R0, 32),
@@ -67,7 +53,7 @@ func namesProgramSpec(names, ns *ebpf.Map) *ebpf.ProgramSpec {
 
 		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),
 		asm.Return(),
-	}
+	)
 	return &ebpf.ProgramSpec{
 		Name:         "sigtrace_exec",
 		Type:         ebpf.RawTracepoint,

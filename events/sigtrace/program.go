@@ -138,23 +138,12 @@ func programSpec(records, ns *ebpf.Map, tgidOff int32) *ebpf.ProgramSpec {
 
 		asm.StoreImm(asm.RFP, stVal+8, siKernel, asm.Word).WithSymbol("priv"),
 		asm.Mov.Imm(flags, flagKernel),
-
-		// Is current in the contract's pid namespace?
-		asm.StoreImm(asm.RFP, stZero, 0, asm.Word).WithSymbol("ns"),
-		asm.LoadMapPtr(asm.R1, ns.FD()),
-		asm.Mov.Reg(asm.R2, asm.RFP),
-		asm.Add.Imm(asm.R2, stZero),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, "store"),
-		asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord), // dev
-		asm.LoadMem(asm.R2, asm.R0, 8, asm.DWord), // ino
-		asm.JEq.Imm(asm.R2, 0, "store"),
-		asm.Or.Imm(flags, flagNSKnown),
-		asm.Mov.Reg(asm.R3, asm.RFP),
-		asm.Add.Imm(asm.R3, stNSInfo),
-		asm.Mov.Imm(asm.R4, 8),
-		asm.FnGetNsCurrentPidTgid.Call(),
-		asm.JNE.Imm(asm.R0, 0, "store"),
+	)
+	// Is current in the contract's pid namespace?
+	insns = append(insns, nsLoad(ns, "ns", "store")...)
+	insns = append(insns, asm.Or.Imm(flags, flagNSKnown))
+	insns = append(insns, nsCurrent("store")...)
+	insns = append(insns,
 		asm.Or.Imm(flags, flagInNS),
 
 		// Fill in the rest of the value and store it.
@@ -181,6 +170,39 @@ func programSpec(records, ns *ebpf.Map, tgidOff int32) *ebpf.ProgramSpec {
 		Type:         ebpf.RawTracepoint,
 		License:      "GPL", // bpf_probe_read_kernel is GPL-only
 		Instructions: insns,
+	}
+}
+
+// nsLoad loads the contract's namespace from the map ns into R1 (dev) and
+// R2 (ino), jumping to miss when none is set. Its first instruction is
+// labelled sym (when not empty).
+func nsLoad(ns *ebpf.Map, sym, miss string) asm.Instructions {
+	first := asm.StoreImm(asm.RFP, stZero, 0, asm.Word)
+	if sym != "" {
+		first = first.WithSymbol(sym)
+	}
+	return asm.Instructions{
+		first,
+		asm.LoadMapPtr(asm.R1, ns.FD()),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, stZero),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, miss),
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord), // dev
+		asm.LoadMem(asm.R2, asm.R0, 8, asm.DWord), // ino
+		asm.JEq.Imm(asm.R2, 0, miss),
+	}
+}
+
+// nsCurrent asks whether current lives in the namespace nsLoad loaded,
+// jumping to miss when it does not.
+func nsCurrent(miss string) asm.Instructions {
+	return asm.Instructions{
+		asm.Mov.Reg(asm.R3, asm.RFP),
+		asm.Add.Imm(asm.R3, stNSInfo),
+		asm.Mov.Imm(asm.R4, 8),
+		asm.FnGetNsCurrentPidTgid.Call(),
+		asm.JNE.Imm(asm.R0, 0, miss),
 	}
 }
 
