@@ -264,7 +264,10 @@ func (c *contract) hold() {
 	// process may be gone: only the tracer, which keeps the names, lets
 	// the holder batch.
 	batch := h.tracer.keepsNames()
-	var lastEvents time.Time
+	// Events counted in the current window of busyWindow: a short command
+	// makes a few events in a few milliseconds and must not be paused.
+	var window time.Time
+	recent := 0
 	pause := minPause
 	for {
 		h.rep.flush()
@@ -280,14 +283,17 @@ func (c *contract) hold() {
 		case <-conn.ready:
 			now := time.Now()
 			n := c.drainEvents()
-			busy := batch && (n >= busyBatch || now.Sub(lastEvents) < maxPause)
-			lastEvents = now
+			if now.Sub(window) > busyWindow {
+				window, recent = now, 0
+			}
+			recent += n
+			busy := batch && (n >= busyBatch || recent >= busyRate)
 			if c.initGone || c.res.abandons || c.husk {
 				return // no ack: the waiter is closed on the way out
 			}
 			if busy {
 				// The machine is forking hard: many events at once, or
-				// events again so soon. Every event that finds us
+				// many in a short while. Every event that finds us
 				// waiting costs the process that made it a wake-up (an
 				// interrupt to another CPU, dear on a virtual machine):
 				// let a few milliseconds of events gather and read them
@@ -306,11 +312,16 @@ func (c *contract) hold() {
 }
 
 // Batching process events under load (see hold): a fatal event is acted
-// on at most maxPause late, and only while members fork without a break.
+// on at most maxPause late, and only while members fork without a break:
+// busyBatch contract events in one read, or busyRate within busyWindow
+// (each process that comes and goes makes two: fork and exit; the
+// machine's other processes make none).
 const (
-	busyBatch = 4
-	minPause  = 2 * time.Millisecond
-	maxPause  = 8 * time.Millisecond
+	busyBatch  = 4
+	busyRate   = 8
+	busyWindow = 10 * time.Millisecond
+	minPause   = 2 * time.Millisecond
+	maxPause   = 8 * time.Millisecond
 )
 
 // drainControl reads every waiting message of the init. It returns true
@@ -348,10 +359,11 @@ func (c *contract) reapInit() {
 	c.drainEvents()
 }
 
-// drainEvents reads the waiting process events and returns how many.
+// drainEvents reads the waiting process events and returns how many
+// contract events (fork, exit, ...) they made.
 func (c *contract) drainEvents() int {
 	n := 0
-	for ; ; n++ {
+	for {
 		ev, err := c.h.conn.Read()
 		if err == unix.EAGAIN {
 			return n
@@ -370,9 +382,11 @@ func (c *contract) drainEvents() int {
 			// socket already: read it first.
 			c.drainControl()
 		}
-		for _, e := range c.obs.Proc(ev) {
+		evs := c.obs.Proc(ev)
+		for _, e := range evs {
 			c.event(e)
 		}
+		n += len(evs)
 		if c.res.abandons || c.husk {
 			return n
 		}
