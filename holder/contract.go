@@ -318,7 +318,7 @@ func (c *contract) hold() {
 // machine's other processes make none).
 const (
 	busyBatch  = 4
-	busyRate   = 8
+	busyRate   = 6
 	busyWindow = 10 * time.Millisecond
 	minPause   = 2 * time.Millisecond
 	maxPause   = 8 * time.Millisecond
