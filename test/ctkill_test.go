@@ -219,8 +219,15 @@ func TestCtkillAll(t *testing.T) {
 }
 
 // -r hits one member chosen at random from outside the contract: under
-// -f signal that is a fatal signal event, which ends the contract.
+// -f signal that is a fatal signal event, which ends the contract. The
+// long spellings mean the same.
 func TestCtkillRandomIsFatalSignal(t *testing.T) {
+	for _, spelling := range [][]string{{"-r", "-s", "KILL"}, {"--random", "--signal=KILL"}} {
+		t.Run(strings.Join(spelling, " "), func(t *testing.T) { testCtkillRandom(t, spelling) })
+	}
+}
+
+func testCtkillRandom(t *testing.T, spelling []string) {
 	asRootAndUser(t, func(t *testing.T, user bool) {
 		clean(t)
 		env := killEnv(t, user)
@@ -229,7 +236,7 @@ func TestCtkillRandomIsFatalSignal(t *testing.T) {
 		ls := listWhen(t, user, env, id, "sh and two sleeps", func(ls []listed) bool {
 			return slices.Equal(comms(ls), []string{"sh", "sleep", "sleep"})
 		})
-		r := runKill(t, user, env, "-r", "-s", "KILL", strconv.Itoa(id))
+		r := runKill(t, user, env, append(slices.Clone(spelling), strconv.Itoa(id))...)
 		if r.code != 0 {
 			t.Fatalf("-r: exit %d: %s", r.code, r.stderr)
 		}

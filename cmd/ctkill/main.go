@@ -70,6 +70,10 @@ func run(args []string) int {
 
 // parse reads the command line; every error it returns is a usage error.
 func parse(args []string) (request, error) {
+	args, err := shortForms(args)
+	if err != nil {
+		return request{}, err
+	}
 	opts, operands, err := terms.Getopt(args, "s:ap:rln")
 	if err != nil {
 		return request{}, err
