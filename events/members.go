@@ -216,6 +216,9 @@ func (o *Observer) Sent(sig unix.Signal, sender int, targets []int32, all bool, 
 	}
 }
 
+// subcontractInit are the names a sub-contract's init takes (see Proc).
+var subcontractInit = map[string]bool{"runc:[2:INIT]": true, "ctrun-init": true}
+
 // Proc takes one process event and returns the contract events it makes.
 func (o *Observer) Proc(ev connector.Event) []Event {
 	switch ev.What {
@@ -238,6 +241,20 @@ func (o *Observer) Proc(ev connector.Event) []Event {
 				} else if !o.Detail {
 					o.refreshComm(m)
 				}
+			}
+		}
+	case connector.Comm:
+		// A holder that cannot look at namespaces (inside a contract, see
+		// NoProc) tells a sub-contract's init by the names it gives
+		// itself: libcontainer's stage "runc:[2:INIT]", then ours. From
+		// then on it, and all it starts, is the sub-contract's.
+		if o.nsIno == 0 && ev.Pid == ev.Tgid && subcontractInit[ev.Comm] {
+			if _, ok := o.members[ev.Tgid]; ok {
+				delete(o.members, ev.Tgid)
+				if o.subs == nil {
+					o.subs = map[int]bool{}
+				}
+				o.subs[ev.Tgid] = true
 			}
 		}
 	case connector.SID:

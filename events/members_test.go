@@ -257,6 +257,29 @@ func TestObserverMembership(t *testing.T) {
 			},
 		},
 		{
+			// Without SetNamespace (a holder inside a contract) a
+			// sub-contract's init is known by the name it takes.
+			name: "a member that names itself a contract init starts a sub-contract",
+			steps: []step{
+				{ev: fork(initPid, pidA), want: []string{ev("fork", pidA)}},
+				{ev: fork(pidA, pidB), want: []string{ev("fork", pidB)}},
+				{ev: connector.Event{What: connector.Comm, Timestamp: 2, Pid: pidB, Tgid: pidB, Comm: "runc:[2:INIT]"}},
+				{ev: fork(pidB, pidC), want: nil},
+				{ev: exit(pidC, pidC, killed(unix.SIGSEGV, true)), want: nil, check: func(t *testing.T, o *Observer, _ []Event) {
+					if o.Subcontracts() != 1 {
+						t.Errorf("Subcontracts() = %d, want 1", o.Subcontracts())
+					}
+				}},
+				{ev: exit(pidB, pidB, exited(0)), want: nil},
+			},
+			after: func(t *testing.T, o *Observer) {
+				wantMembers(pidA)(t, o)
+				if o.Subcontracts() != 0 {
+					t.Errorf("Subcontracts() = %d once its init is gone, want 0", o.Subcontracts())
+				}
+			},
+		},
+		{
 			name: "forks from non-members are ignored",
 			steps: []step{
 				{ev: fork(outsider, pidA), want: nil},

@@ -187,14 +187,14 @@ func TestHandedOverSurvivesNextFatal(t *testing.T) {
 	})
 }
 
-// Three levels, restarts at two of them, a holder SIGKILLed: a regent
-// restarter (level 1) runs a second regent restarter (level 2), which runs
-// a helper (level 3, inherit). Level 2 fails first: it restarts and hands
-// level 3 over (-t). Then level 1 fails: its fatal event kills level 2's
-// holder (one of its members, with SIGKILL), level 2 passes to level 1
-// (inherit), and level 1 restarts and hands it over. Nothing below level 1
-// is killed, every state ctstat shows is true, and once everything ends
-// nothing is left.
+// Three levels, a restart at each, holders SIGKILLed: a regent restarter
+// (level 1) runs a second regent restarter (level 2), which runs a third
+// restarter (level 3, inherit). Level 3 fails first and restarts in its own
+// holder. Then level 2 fails: its fatal event kills level 3's holder (one
+// of its members), level 3 passes to level 2 (inherit), and level 2
+// restarts and hands it over (-t). Then level 1 fails the same way with
+// level 2. Nothing below level 1 is killed, every state ctstat shows is
+// true, and once everything ends nothing is left.
 func TestThreeLevels(t *testing.T) {
 	asRootAndUser(t, func(t *testing.T, user bool) {
 		clean(t)
@@ -212,13 +212,17 @@ func TestThreeLevels(t *testing.T) {
 			}
 			return p
 		}
-		level3 := write("level3", `exec >/dev/null 2>&1; echo $CTRUN_CTID > `+dir+`/l3; exec sleep 60`)
-		// Level 2: the first run makes level 3 and fails; the second
-		// stays.
+		// Level 3: the first run fails; the second stays.
+		level3 := write("level3", `exec >/dev/null 2>&1; echo $CTRUN_CTID >> `+dir+`/l3
+			[ "$(wc -l < `+dir+`/l3)" = 1 ] && `+probe+` segv
+			exec sleep 60`)
+		// Level 2: the first run starts level 3, waits for its restart,
+		// and fails; the second stays.
 		level2 := write("level2", `exec >/dev/null 2>&1; echo $CTRUN_CTID >> `+dir+`/l2
 			if [ ! -e `+dir+`/l3 ]; then
-				ctrun -l none -o inherit sh `+level3+`
-				while [ ! -s `+dir+`/l3 ]; do sleep 0.02; done
+				ctrun -r 1 -o inherit -f core sh `+level3+` &
+				while [ "$(wc -l < `+dir+`/l3 2>/dev/null)" != 2 ]; do sleep 0.02; done
+				sleep 0.3
 				`+probe+` segv
 			fi
 			exec sleep 60`)
@@ -242,15 +246,15 @@ func TestThreeLevels(t *testing.T) {
 			}
 			return out
 		}
-		var l1, l2 []int
+		var l1, l2, l3s []int
 		var l3 int
 		var cs map[int]statEntry
-		eventually(t, 20*time.Second, "both restarts and the inheritance", func() bool {
-			l1, l2 = ids("l1"), ids("l2")
-			if len(l1) < 2 || len(l2) < 2 {
+		eventually(t, 20*time.Second, "the three restarts and the inheritance", func() bool {
+			l1, l2, l3s = ids("l1"), ids("l2"), ids("l3")
+			if len(l1) < 2 || len(l2) < 2 || len(l3s) < 2 {
 				return false
 			}
-			l3 = readPidFile(t, dir+"/l3")
+			l3 = l3s[1]
 			cs = statAll(t, user, env)
 			return cs[l2[1]].State == "inherited" && cs[l3].State == "inherited"
 		})
@@ -259,8 +263,8 @@ func TestThreeLevels(t *testing.T) {
 				runTool(t, ctkillBin, user, env, "-s", "KILL", strconv.Itoa(id))
 			}
 		})
-		if len(l1) != 2 || len(l2) != 2 {
-			t.Fatalf("level 1 ran %d times, level 2 %d times; want 2 each\n%s", len(l1), len(l2), stderr)
+		if len(l1) != 2 || len(l2) != 2 || len(l3s) != 2 {
+			t.Fatalf("level 1 ran %d times, level 2 %d times, level 3 %d times; want 2 each\n%s", len(l1), len(l2), len(l3s), stderr)
 		}
 		// Level 3 went from level 2's first contract to its second (-t);
 		// level 2's second contract went to level 1's second (inherit, -t).
@@ -270,7 +274,7 @@ func TestThreeLevels(t *testing.T) {
 		if !contains(cs[l1[1]].Inherited, l2[1]) || !contains(cs[l2[1]].Inherited, l3) {
 			t.Fatalf("inherited lists: level 1 %v, level 2 %v", cs[l1[1]].Inherited, cs[l2[1]].Inherited)
 		}
-		for _, id := range []int{l2[0], l1[0]} {
+		for _, id := range []int{l3s[0], l2[0], l1[0]} {
 			if _, ok := cs[id]; ok {
 				t.Fatalf("the failed contract %d is still listed: %+v", id, cs[id])
 			}
