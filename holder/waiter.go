@@ -70,15 +70,7 @@ func (w *waiter) run(rc syscall.RawConn) {
 		if err := rc.Read(fired); err != nil {
 			return // closed
 		}
-		select {
-		case w.ready <- struct{}{}:
-		case <-w.done:
-			return
-		}
-		// The loop reads what is there before we look again.
-		select {
-		case <-w.ack:
-		case <-w.done:
+		if !w.handOver() {
 			return
 		}
 		// Re-arming a descriptor that has data fires at once: nothing
@@ -113,16 +105,26 @@ func (w *waiter) poll() {
 		if n, err := unix.Poll(p, 0); err != nil || n == 0 {
 			continue
 		}
-		select {
-		case w.ready <- struct{}{}:
-		case <-w.done:
+		if !w.handOver() {
 			return
 		}
-		select {
-		case <-w.ack:
-		case <-w.done:
-			return
-		}
+	}
+}
+
+// handOver tells the loop there is something to read and waits until it
+// has read it (the loop reads before we look again). It says false once
+// the waiter is closed.
+func (w *waiter) handOver() bool {
+	select {
+	case w.ready <- struct{}{}:
+	case <-w.done:
+		return false
+	}
+	select {
+	case <-w.ack:
+		return true
+	case <-w.done:
+		return false
 	}
 }
 

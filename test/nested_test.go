@@ -22,6 +22,28 @@ type statEntry struct {
 	} `json:"members"`
 }
 
+// nestedEnv is the environment of a test whose commands run ctrun again
+// (the binaries under test first on PATH); uid 65534 gets a runtime
+// directory of its own.
+func nestedEnv(t *testing.T, user bool) []string {
+	env := []string{"PATH=" + binDir + ":/usr/bin:/bin"}
+	if user {
+		env = append(env, "XDG_RUNTIME_DIR="+userRuntimeDir(t))
+	}
+	return env
+}
+
+// idsIn reads the contract ids a test's commands wrote to path, one per run.
+func idsIn(path string) []int {
+	b, _ := os.ReadFile(path)
+	var out []int
+	for _, w := range strings.Fields(string(b)) {
+		n, _ := strconv.Atoi(w)
+		out = append(out, n)
+	}
+	return out
+}
+
 // statAll lists the caller's contracts with ctstat -j.
 func statAll(t *testing.T, user bool, env []string) map[int]statEntry {
 	t.Helper()
@@ -63,10 +85,7 @@ func TestRegentHandsOverSubcontracts(t *testing.T) {
 			asRootAndUser(t, func(t *testing.T, user bool) {
 				clean(t)
 				dir := sharedDir(t)
-				env := []string{"PATH=" + binDir + ":/usr/bin:/bin"}
-				if user {
-					env = append(env, "XDG_RUNTIME_DIR="+userRuntimeDir(t))
-				}
+				env := nestedEnv(t, user)
 				// The daemon starts a helper in its own contract once, then
 				// crashes; run two waits for the test.
 				daemon := `echo $CTRUN_CTID >> ` + dir + `/runs
@@ -91,10 +110,8 @@ func TestRegentHandsOverSubcontracts(t *testing.T) {
 				helperID := readPidFile(t, dir+"/helper.id")
 				var second int
 				eventually(t, 15*time.Second, "the restart", func() bool {
-					b, _ := os.ReadFile(dir + "/runs")
-					f := strings.Fields(string(b))
-					if len(f) >= 2 {
-						second, _ = strconv.Atoi(f[1])
+					if runs := idsIn(dir + "/runs"); len(runs) >= 2 {
+						second = runs[1]
 					}
 					return second != 0
 				})
@@ -143,10 +160,7 @@ func TestHandedOverSurvivesNextFatal(t *testing.T) {
 	asRootAndUser(t, func(t *testing.T, user bool) {
 		clean(t)
 		dir := sharedDir(t)
-		env := []string{"PATH=" + binDir + ":/usr/bin:/bin"}
-		if user {
-			env = append(env, "XDG_RUNTIME_DIR="+userRuntimeDir(t))
-		}
+		env := nestedEnv(t, user)
 		// Run one starts the helper and crashes; run two crashes; run
 		// three waits for the test.
 		daemon := `echo $CTRUN_CTID >> ` + dir + `/runs; n=$(wc -l < ` + dir + `/runs)
@@ -165,9 +179,8 @@ func TestHandedOverSurvivesNextFatal(t *testing.T) {
 		helperID := readPidFile(t, dir+"/helper.id")
 		var third int
 		eventually(t, 15*time.Second, "the second restart", func() bool {
-			b, _ := os.ReadFile(dir + "/runs")
-			if f := strings.Fields(string(b)); len(f) >= 3 {
-				third, _ = strconv.Atoi(f[2])
+			if runs := idsIn(dir + "/runs"); len(runs) >= 3 {
+				third = runs[2]
 			}
 			return third != 0
 		})
@@ -199,10 +212,7 @@ func TestThreeLevels(t *testing.T) {
 	asRootAndUser(t, func(t *testing.T, user bool) {
 		clean(t)
 		dir := sharedDir(t)
-		env := []string{"PATH=" + binDir + ":/usr/bin:/bin"}
-		if user {
-			env = append(env, "XDG_RUNTIME_DIR="+userRuntimeDir(t))
-		}
+		env := nestedEnv(t, user)
 		// Each level is a script of its own (no quoting across levels);
 		// what outlives the test's ctrun does not hold its output.
 		write := func(name, script string) string {
@@ -237,15 +247,7 @@ func TestThreeLevels(t *testing.T) {
 			fi
 			while [ ! -e `+dir+`/stop ]; do sleep 0.05; done`)
 		cmd, _, stderr := start(t, call{args: []string{"-r", "1", "-t", "-o", "regent", "-f", "core", "sh", level1}, user: user, env: env})
-		ids := func(f string) []int {
-			b, _ := os.ReadFile(filepath.Join(dir, f))
-			var out []int
-			for _, w := range strings.Fields(string(b)) {
-				n, _ := strconv.Atoi(w)
-				out = append(out, n)
-			}
-			return out
-		}
+		ids := func(f string) []int { return idsIn(filepath.Join(dir, f)) }
 		var l1, l2, l3s []int
 		var l3 int
 		var cs map[int]statEntry
