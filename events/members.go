@@ -305,13 +305,17 @@ func (o *Observer) fork(ev connector.Event) []Event {
 		o.command = m.Pid
 	}
 	o.emptied = false
-	if p, ok := o.members[ev.ParentTgid]; ok && o.tracer != nil {
-		// A fork is its parent's copy: the same name and group. Only
-		// the namespace pid is new, needed at once where the init's
-		// Sent records stand in for a tracer (they name namespace
-		// pids); with a tracer, /proc is read once, at exec.
+	p, ok := o.members[ev.ParentTgid]
+	if ok {
+		// A fork is its parent's copy: the same name and group. With a
+		// tracer, /proc is read once, at exec.
 		m.Comm, m.Pgid, m.NSPgid = p.Comm, p.Pgid, p.NSPgid
-	} else {
+	}
+	if !ok || o.tracer == nil {
+		// Only the namespace pid is new, needed at once where the
+		// init's Sent records stand in for a tracer (they name
+		// namespace pids). A member that is gone already (a holder
+		// reading a batch late) keeps what it had from its parent.
 		o.refresh(m)
 	}
 	if m.Pid == o.command && o.CommandName != "" {

@@ -12,7 +12,8 @@
 #   memory      VmRSS of ctrun's own processes (holder + init) holding a sleep
 #   observe     2000 runs of /bin/true under -f core,signal -i fork,exit -v,
 #               against the same script under unshare -fp --mount-proc, in
-#               alternating pairs (median of the pair ratios)
+#               alternating pairs (median of the pair ratios); root and
+#               uid 65534 (against unshare -Urfp)
 #   ctstat      listing 100 live contracts
 #   ctwatch     delay from a member's exit to ctwatch printing it; 100 members
 #               forking and exiting as fast as they can, watched and not
@@ -198,7 +199,9 @@ bench_observe() {
 	local script='i=0; while [ $i -lt 2000 ]; do /bin/true; i=$((i+1)); done'
 	local r
 	r=($(paired 10 "unshare -fp --mount-proc sh -c '$script'" "$ctrun -f core,signal -i fork,exit -v sh -c '$script'"))
-	say observe "2000 x /bin/true, 10 alternating pairs: unshare ${r[0]} ms, ctrun -v -i fork,exit ${r[1]} ms (medians): ${r[2]}x, median of pair ratios (target <= 1.15)"
+	say observe "root: 2000 x /bin/true, 10 alternating pairs: unshare ${r[0]} ms, ctrun -v -i fork,exit ${r[1]} ms (medians): ${r[2]}x, median of pair ratios (target <= 1.15)"
+	r=($(paired 10 "as_user unshare -Urfp --mount-proc sh -c '$script'" "as_user $ctrun -f core,signal -i fork,exit -v sh -c '$script'"))
+	say observe "uid 65534: unshare -U ${r[0]} ms, ctrun ${r[1]} ms (medians): ${r[2]}x, median of pair ratios (target <= 1.15)"
 }
 
 bench_ctstat() {

@@ -260,10 +260,6 @@ func (c *contract) hold() {
 		ws = append(ws, w)
 	}
 	ctl, conn, sigs := ws[0], ws[1], ws[2]
-	// Batching delays reading an exec's new name from /proc until the
-	// process may be gone: only the tracer, which keeps the names, lets
-	// the holder batch.
-	batch := h.tracer.keepsNames()
 	// Events counted in the current window of busyWindow: a short command
 	// makes a few events in a few milliseconds and must not be paused.
 	var window time.Time
@@ -287,7 +283,7 @@ func (c *contract) hold() {
 				window, recent = now, 0
 			}
 			recent += n
-			busy := batch && (n >= busyBatch || recent >= busyRate)
+			busy := n >= busyBatch || recent >= busyRate
 			if c.initGone || c.res.abandons || c.husk {
 				return // no ack: the waiter is closed on the way out
 			}
@@ -315,7 +311,10 @@ func (c *contract) hold() {
 // on at most maxPause late, and only while members fork without a break:
 // busyBatch contract events in one read, or busyRate within busyWindow
 // (each process that comes and goes makes two: fork and exit; the
-// machine's other processes make none).
+// machine's other processes make none). What a batch costs: without the
+// tracer's name recorder (unprivileged), a member that came and went
+// within the pause keeps the name and group it forked with, and its
+// namespace pid is unknown (events.sentLog covers that case).
 const (
 	busyBatch  = 4
 	busyRate   = 6
