@@ -243,6 +243,38 @@ func TestObserverMembership(t *testing.T) {
 			after: wantMembers(),
 		},
 		{
+			name: "without a tracer, a fork is read from /proc at once",
+			steps: []step{
+				{ev: fork(initPid, pidA), want: []string{ev("fork", pidA)}},
+				{ev: fork(pidA, pidB), want: []string{ev("fork", pidB)}, check: func(t *testing.T, o *Observer, evs []Event) {
+					if e := evs[0]; e.Comm != "p3" || e.NSPid != pidB-base || e.Pgid != pidB {
+						t.Errorf("fork event: name %q, namespace pid %d, group %d; want /proc's p3, %d, %d", e.Comm, e.NSPid, e.Pgid, pidB-base, pidB)
+					}
+				}},
+			},
+		},
+		{
+			// A holder that reads a batch of events late (under fork
+			// load) finds some members gone already.
+			name: "without a tracer, a member gone before its fork is read keeps its parent's name and group",
+			setup: func(t *testing.T, dir string) {
+				if err := os.RemoveAll(filepath.Join(dir, strconv.Itoa(pidB))); err != nil {
+					t.Fatal(err)
+				}
+			},
+			steps: []step{
+				{ev: fork(initPid, pidA), want: []string{ev("fork", pidA)}},
+				{ev: fork(pidA, pidB), want: []string{ev("fork", pidB)}},
+				{ev: exec(pidB)},
+				{ev: exit(pidB, pidB, exited(0)), want: []string{ev("exit", pidB)}, check: func(t *testing.T, o *Observer, evs []Event) {
+					if e := evs[0]; e.Comm != "p2" || e.Pgid != pidA || e.NSPid != 0 {
+						t.Errorf("exit event: name %q, group %d, namespace pid %d; want the parent's p2 and %d, and no namespace pid", e.Comm, e.Pgid, e.NSPid, pidA)
+					}
+				}},
+			},
+			after: wantMembers(pidA),
+		},
+		{
 			name:   "setsid makes a member the leader of its own group",
 			tracer: namedTracer{},
 			steps: []step{
