@@ -4,6 +4,8 @@
 #
 #   start       ctrun /bin/true, whole process, root and unprivileged, against
 #               unshare -fp --mount-proc (the kernel floor), bwrap, crun, runc
+#               and bare libcontainer (hack/lcfloor: ctrun's spec, the
+#               command exec'd by libcontainer's own init, nothing else)
 #   restart     from a member's fatal death to the command running again,
 #               against ctrun's own start
 #   kill1000    a fatal event in a contract of 1000 members until ctrun has
@@ -48,6 +50,8 @@ cleanup() {
 trap cleanup EXIT
 # World-readable copies, so uid 65534 can run them.
 cp bin/* "$work/"
+# The bare-libcontainer peer (see hack/lcfloor): ctrun's spec, nothing else.
+CGO_ENABLED=1 go build -trimpath -tags netgo,osusergo -ldflags "-s -w -extldflags -static" -o "$work/lcfloor" ./hack/lcfloor
 cc -O2 -pthread -o "$work/probe" test/probe/probe.c
 ctrun=$work/ctrun
 probe=$work/probe
@@ -87,15 +91,17 @@ bench_start() {
 		'bwrap --unshare-pid --dev-bind / / --proc /proc /bin/true' \
 		'crun run --bundle $b peer' \
 		'runc run --bundle $b peer' \
+		'$work/lcfloor /bin/true' \
 		'$ctrun /bin/true'" >/dev/null
 	mapfile -t m < <(means "$work/start.json")
-	say start "root: unshare ${m[0]} ms, bwrap ${m[1]} ms, crun ${m[2]} ms, runc ${m[3]} ms, ctrun ${m[4]} ms"
-	say start "root: ctrun/unshare $(ratio "${m[4]}" "${m[0]}")x (target <= 6), runc/ctrun $(ratio "${m[3]}" "${m[4]}")x, crun/ctrun $(ratio "${m[2]}" "${m[4]}")x"
+	say start "root: unshare ${m[0]} ms, bwrap ${m[1]} ms, crun ${m[2]} ms, runc ${m[3]} ms, bare libcontainer ${m[4]} ms, ctrun ${m[5]} ms"
+	say start "root: ctrun/unshare $(ratio "${m[5]}" "${m[0]}")x (target <= 6), runc/ctrun $(ratio "${m[3]}" "${m[5]}")x, crun/ctrun $(ratio "${m[2]}" "${m[5]}")x"
+	say start "root: bare libcontainer/unshare $(ratio "${m[4]}" "${m[0]}")x, ctrun/bare libcontainer $(ratio "${m[5]}" "${m[4]}")x"
 	as_user hyperfine -N -w 5 -r 40 --export-json "$xdg/ustart.json" \
-		'unshare -Urfp --mount-proc /bin/true' "$ctrun /bin/true" >/dev/null
+		'unshare -Urfp --mount-proc /bin/true' "$work/lcfloor /bin/true" "$ctrun /bin/true" >/dev/null
 	mapfile -t u < <(means "$xdg/ustart.json")
-	say start "uid 65534: unshare -U ${u[0]} ms, ctrun ${u[1]} ms: ctrun/unshare $(ratio "${u[1]}" "${u[0]}")x; against the root floor $(ratio "${u[1]}" "${m[0]}")x"
-	echo "${m[4]}" > "$work/ctrun-start-ms"
+	say start "uid 65534: unshare -U ${u[0]} ms, bare libcontainer ${u[1]} ms, ctrun ${u[2]} ms: ctrun/unshare $(ratio "${u[2]}" "${u[0]}")x, bare libcontainer/unshare $(ratio "${u[1]}" "${u[0]}")x, ctrun/bare libcontainer $(ratio "${u[2]}" "${u[1]}")x"
+	echo "${m[5]}" > "$work/ctrun-start-ms"
 }
 
 bench_restart() {
