@@ -260,6 +260,10 @@ func (c *contract) hold() {
 		ws = append(ws, w)
 	}
 	ctl, conn, sigs := ws[0], ws[1], ws[2]
+	// A batch read late finds short-lived members gone, with /proc's
+	// details about them: -V and pgrponly, which need each member's
+	// namespace pid and process group, read every event as it comes.
+	batch := !c.obs.Detail
 	// Events counted in the current window of busyWindow: a short command
 	// makes a few events in a few milliseconds and must not be paused.
 	var window time.Time
@@ -283,7 +287,7 @@ func (c *contract) hold() {
 				window, recent = now, 0
 			}
 			recent += n
-			busy := n >= busyBatch || recent >= busyRate
+			busy := batch && (n >= busyBatch || recent >= busyRate)
 			if c.initGone || c.res.abandons || c.husk {
 				return // no ack: the waiter is closed on the way out
 			}
