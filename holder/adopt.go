@@ -63,7 +63,7 @@ func Adopt(ctx context.Context, job Job) int {
 		return ExitInternal
 	}
 	if err := h.setup(); err != nil {
-		inst.Abandon()
+		giveBack(inst, entry.Dir, id)
 		h.rep.errorf("%v", err)
 		return ExitInternal
 	}
@@ -72,7 +72,7 @@ func Adopt(ctx context.Context, job Job) int {
 	h.reg = entry.Dir
 	c := &contract{h: h, run: 1, inst: inst, res: result{exit: -1, id: id}, adopted: true, buf: make([]byte, 64<<10)}
 	if err := c.takeOver(&entry.Record, info); err != nil {
-		inst.Abandon()
+		giveBack(inst, entry.Dir, id)
 		h.rep.errorf("cannot adopt contract %d: %v", id, err)
 		return ExitInternal
 	}
@@ -148,4 +148,15 @@ func members(init int) []int {
 		}
 	}
 	return out
+}
+
+// giveBack lets an adopted contract go again after a failed take-over: its
+// init goes on orphaned. Should the contract have ended meanwhile, the
+// init left its remains to us (see runtime.Instance.Abandon).
+func giveBack(inst *runtime.Instance, dir registry.Dir, id int) {
+	if inst.Abandon() {
+		inst.Wait()
+		dir.Remove(id)
+		inst.Destroy()
+	}
 }

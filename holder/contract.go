@@ -87,8 +87,11 @@ func (h *holder) runContract(p *pending) result {
 	c.hold()
 	c.res.ranFor = time.Since(begin)
 	if c.res.abandons {
-		// The contract goes on without us; its init cleans up after it.
-		c.inst.Abandon()
+		// The contract goes on without us; its init cleans up after it,
+		// unless it found the contract empty first, while still held.
+		if c.inst.Abandon() {
+			c.finish()
+		}
 		return c.res
 	}
 	c.finish()
@@ -263,11 +266,10 @@ func (c *contract) hold() {
 	// A batch read late finds short-lived members gone, with /proc's
 	// details about them: -V and pgrponly, which need each member's
 	// namespace pid and process group, read every event as it comes.
-	batch := !c.obs.Detail
-	// Events counted in the current window of busyWindow: a short command
-	// makes a few events in a few milliseconds and must not be paused.
-	var window time.Time
-	recent := 0
+	var busy *load
+	if !c.obs.Detail {
+		busy = newLoad(h.tracer.keepsNames())
+	}
 	pause := minPause
 	for {
 		h.rep.flush()
@@ -283,15 +285,10 @@ func (c *contract) hold() {
 		case <-conn.ready:
 			now := time.Now()
 			n := c.drainEvents()
-			if now.Sub(window) > busyWindow {
-				window, recent = now, 0
-			}
-			recent += n
-			busy := batch && (n >= busyBatch || recent >= busyRate)
 			if c.initGone || c.res.abandons || c.husk {
 				return // no ack: the waiter is closed on the way out
 			}
-			if busy {
+			if busy != nil && busy.add(now, n) {
 				// The machine is forking hard: many events at once, or
 				// many in a short while. Every event that finds us
 				// waiting costs the process that made it a wake-up (an
@@ -311,20 +308,12 @@ func (c *contract) hold() {
 	}
 }
 
-// Batching process events under load (see hold): a fatal event is acted
-// on at most maxPause late, and only while members fork without a break:
-// busyBatch contract events in one read, or busyRate within busyWindow
-// (each process that comes and goes makes two: fork and exit; the
-// machine's other processes make none). What a batch costs: without the
-// tracer's name recorder (unprivileged), a member that came and went
-// within the pause keeps the name and group it forked with, and its
-// namespace pid is unknown (events.sentLog covers that case).
+// Batching process events under load (see hold and load): a fatal event
+// is acted on at most maxPause late, and only while members fork without a
+// break.
 const (
-	busyBatch  = 4
-	busyRate   = 6
-	busyWindow = 10 * time.Millisecond
-	minPause   = 2 * time.Millisecond
-	maxPause   = 8 * time.Millisecond
+	minPause = 2 * time.Millisecond
+	maxPause = 8 * time.Millisecond
 )
 
 // drainControl reads every waiting message of the init. It returns true
@@ -564,11 +553,11 @@ func (c *contract) stop(sig unix.Signal) {
 
 // finish removes what the contract left: it is over.
 func (c *contract) finish() {
-	if c.husk {
+	if c.husk && !c.inst.Abandon() {
 		// Let the init go on alone: it stays as long as the sub-contracts
 		// do, then removes what is left (its cgroup, its endpoint) as an
-		// orphaned contract's init does.
-		c.inst.Abandon()
+		// orphaned contract's init does. (One that ended meanwhile is
+		// cleaned up below.)
 		c.h.reg.Remove(c.res.id)
 		if c.h.rep.watch != nil {
 			c.h.rep.watch.forget(c.res.id)

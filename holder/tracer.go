@@ -37,6 +37,9 @@ func (h *tracerHandle) ready() bool {
 	return h.t != nil
 }
 
+// keepsNames says whether the tracer keeps the names execs give.
+func (h *tracerHandle) keepsNames() bool { return h.ready() && h.t.KeepsNames() }
+
 func (h *tracerHandle) setNamespace(dev, ino uint64) {
 	if h.ready() {
 		_ = h.t.SetNamespace(dev, ino)

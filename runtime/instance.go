@@ -79,6 +79,9 @@ type Instance struct {
 
 	cgroups  map[string]string
 	endpoint string
+	// letGo: Abandon ran; endedHeld is what it found (see Abandon).
+	letGo     bool
+	endedHeld bool
 	// pidfd follows an adopted contract's init (not the caller's child).
 	pidfd int
 
@@ -430,15 +433,6 @@ func (i *Instance) Wait() error {
 	})
 	<-i.waited
 	return i.waitErr
-}
-
-// Abandon lets go of the contract without ending it: the init sees its
-// holder gone and keeps the contract (orphaned) or kills it (noorphan),
-// and cleans up after it when it ends.
-func (i *Instance) Abandon() {
-	if i.control != nil {
-		i.control.Close()
-	}
 }
 
 // Destroy removes what the instance made on the host. The contract must be

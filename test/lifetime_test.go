@@ -73,6 +73,30 @@ func TestLifetimeNone(t *testing.T) {
 	})
 }
 
+// Lifetimes child and none with a command that is the contract's last
+// member: the holder lets go just as the init finds the contract empty.
+// Each may see the other still there; one of them must clean up, and
+// nothing may be left (the checks of clean and of the user's runtime
+// directory).
+func TestLifetimeLetGoOfEmptyContract(t *testing.T) {
+	for _, tc := range []struct {
+		life string
+		want int
+	}{{"child", 5}, {"none", 0}} {
+		t.Run(tc.life, func(t *testing.T) {
+			asRootAndUser(t, func(t *testing.T, user bool) {
+				clean(t)
+				for i := 0; i < 10; i++ {
+					r := run(t, call{args: []string{"-l", tc.life, "sh", "-c", "exit 5"}, user: user})
+					if r.code != tc.want {
+						t.Fatalf("run %d: exit %d, want %d: %s", i, r.code, tc.want, r.stderr)
+					}
+				}
+			})
+		})
+	}
+}
+
 // SIGKILL to ctrun leaves the contract running, orphaned; with noorphan
 // every member dies at once. Neither may rest on a handler in ctrun.
 func TestHolderKilled(t *testing.T) {

@@ -1078,6 +1078,31 @@ static int reap(struct state *s)
 	}
 }
 
+/*
+ * The contract is empty. A holder that let it go (lifetime child or none:
+ * the end of the control socket, perhaps not read yet) left the cleanup to
+ * the init; one that still holds it does the cleanup itself once the init
+ * is gone. Tell that one we are going: should it let go meanwhile, it
+ * reads this and still cleans up. Returns 1 when the cleanup is ours. The
+ * control socket stays open until we exit, so a holder waiting for its end
+ * sees it only once the cleanup is done.
+ */
+static int holder_let_go(struct state *s)
+{
+	char buf[256];
+	for (;;) {
+		ssize_t n = recv(s->control, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0 || (n < 0 && errno == EINTR))
+			continue; /* requests about members: there are none left */
+		if (n == 0 || errno != EAGAIN)
+			return 1;
+		struct ct_msg m = {.type = CT_M_EXITING};
+		while ((n = send(s->control, &m, sizeof(m), MSG_NOSIGNAL)) < 0 && errno == EINTR)
+			;
+		return n < 0; /* the holder is gone: ours after all */
+	}
+}
+
 static int wait_go(struct state *s)
 {
 	char buf[256];
@@ -1245,6 +1270,8 @@ static int init_main(void)
 	}
 	if (s.endpoint >= 0 && s.cfg.endpoint && *s.cfg.endpoint)
 		unlink(s.cfg.endpoint);
+	if (!s.orphaned && s.control >= 0)
+		s.orphaned = holder_let_go(&s);
 	if (s.orphaned)
 		cleanup_orphan(&s);
 	return 0;

@@ -43,6 +43,7 @@ const (
 	MsgWhoAmI     = C.CT_M_WHOAMI
 	MsgWatchEmpty = C.CT_M_WATCHEMPTY
 	MsgOwnEmpty   = C.CT_M_OWNEMPTY
+	MsgExiting    = C.CT_M_EXITING
 	MsgSignal     = C.CT_M_SIGNAL
 	MsgStarted    = C.CT_M_STARTED
 	MsgExecFail   = C.CT_M_EXECFAIL

@@ -63,6 +63,7 @@
 #define CT_M_NOTIFYOFF 14 /* a = errno: signals sent by members cannot be observed */
 #define CT_M_EXTSENT 15   /* a = signal, b = requester pid: sent to every member for a client */
 #define CT_M_OWNEMPTY 16  /* no member is left; the init stays for sub-contracts */
+#define CT_M_EXITING 17   /* the contract is empty and the init exits, leaving the cleanup to its holder */
 
 /* endpoint requests and replies */
 #define CT_M_KILLALL 20
