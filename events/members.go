@@ -202,6 +202,13 @@ func (o *Observer) External(sig unix.Signal, requester int) {
 // Forwarded tells the observer that the holder had sig sent to members.
 func (o *Observer) Forwarded(sig unix.Signal) { o.forwarded[sig] = monotonic() }
 
+// wasForwarded says whether the holder had the init pass sig on since
+// start (a member's birth).
+func (o *Observer) wasForwarded(sig unix.Signal, start uint64) bool {
+	at, ok := o.forwarded[sig]
+	return ok && at >= start
+}
+
 // Sent records that a member sent sig to the members with the given
 // namespace pids (all of them when all is set).
 func (o *Observer) Sent(sig unix.Signal, sender int, targets []int32, all bool, code int32, hasCode bool) {
@@ -551,6 +558,9 @@ func (o *Observer) sender(m *Member, sig unix.Signal) (Sender, int32, bool) {
 				return Sender{Kind: SenderKernel}, t.Code, true
 			case t.SenderTgid == o.holder:
 				return Sender{Kind: SenderHolder}, t.Code, true
+			case t.SenderTgid == o.init && o.wasForwarded(sig, m.Start):
+				// The init passed on a stop the holder was sent.
+				return Sender{Kind: SenderHolder}, t.Code, true
 			case t.InContract || t.SenderTgid == o.init:
 				return Sender{Kind: SenderMember, Pid: t.SenderTgid}, t.Code, true
 			}
@@ -560,7 +570,7 @@ func (o *Observer) sender(m *Member, sig unix.Signal) (Sender, int32, bool) {
 			return Sender{Kind: SenderOutside, Pid: t.SenderTgid, Comm: comm(o.proc, t.SenderTgid)}, t.Code, true
 		}
 	}
-	if at, ok := o.forwarded[sig]; ok && at >= m.Start {
+	if o.wasForwarded(sig, m.Start) {
 		return Sender{Kind: SenderHolder}, 0, false
 	}
 	if o.tracer != nil {

@@ -813,6 +813,14 @@ func TestObserverSenders(t *testing.T) {
 			),
 		},
 		{
+			name:   "tracer: the init passing on a stop is the holder",
+			tracer: fakeTracer{{pidB, int(unix.SIGTERM)}: {SenderTgid: initPid, When: 5}},
+			steps: with(
+				step{do: func(o *Observer) { o.Forwarded(unix.SIGTERM) }},
+				step{ev: exit(pidB, pidB, killed(unix.SIGTERM, false)), want: []string{ev("exit", pidB)}, check: signalFrom(SenderHolder, 0)},
+			),
+		},
+		{
 			name:   "tracer: the holder as sender is no signal event",
 			tracer: fakeTracer{{pidB, int(unix.SIGTERM)}: {SenderTgid: os.Getpid(), When: 5}},
 			steps: with(

@@ -544,7 +544,11 @@ func (c *contract) handleSignals(sigs []unix.Signal) {
 func (c *contract) stop(sig unix.Signal) {
 	c.stopping = true
 	c.res.stopped = true
-	c.h.rep.act(c.res.id, "stop", "passing %s on to the command: the contract will not be restarted", events.SignalName(sig))
+	to := "the command"
+	if c.res.haveCmd {
+		to = "every member (the command has exited)"
+	}
+	c.h.rep.act(c.res.id, "stop", "passing %s on to %s: the contract will not be restarted", events.SignalName(sig), to)
 	c.obs.Forwarded(sig)
 	if err := c.inst.Signal(sig, cinit.ScopeCommand, 0); err != nil {
 		c.h.rep.detailf(c.res.id, "%v", err)

@@ -137,10 +137,9 @@ func Default() Terms {
 	return Terms{Informative: EventSet(Core), Fatal: EventSet(HWErr), Lifetime: LifeContract}
 }
 
-// Usage is ctrun's usage line.
-const Usage = `usage: ctrun [-i eventlist] [-f eventlist] [-l lifetime] [-o optionlist]
-             [-r count [-t]] [-v | -V] [-F fmri] [-A aux] [-E file] command [argument...]
-       ctrun -a ctid [-v | -V] [-E file]`
+// Usage is ctrun's usage line: one line, as the semantics page asks of a
+// usage error (a one-line reason, then the usage line), both forms on it.
+const Usage = `usage: ctrun [-i eventlist] [-f eventlist] [-l lifetime] [-o optionlist] [-r count [-t]] [-v | -V] [-F fmri] [-A aux] [-E file] command [argument...] | ctrun -a ctid [-v | -V] [-E file]`
 
 const optstring = "i:f:l:o:r:tvVF:A:a:E:"
 

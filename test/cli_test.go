@@ -56,7 +56,7 @@ func TestUsageErrors(t *testing.T) {
 				t.Fatalf("ctrun %q: exit %d, want 125\nstderr: %s", args, r.code, r.stderr)
 			}
 			lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
-			if len(lines) < 2 || !strings.HasPrefix(lines[0], "ctrun: ") || !strings.Contains(r.stderr, "usage: ctrun") {
+			if len(lines) != 2 || !strings.HasPrefix(lines[0], "ctrun: ") || !strings.HasPrefix(lines[1], "usage: ctrun") {
 				t.Fatalf("ctrun %q: want a one-line reason and the usage line, got:\n%s", args, r.stderr)
 			}
 			if strings.Contains(lines[0], "usage:") {
@@ -127,24 +127,32 @@ func TestNotRunnable(t *testing.T) {
 	if err := os.WriteFile(noexec, []byte("#!/bin/sh\ntouch "+filepath.Join(dir, "ran")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// dir is root's own (0700): uid 65534 cannot search it.
+	hidden := []string{"PATH=" + dir + ":/usr/bin:/bin"}
 	for _, tc := range []struct {
 		name string
 		args []string
 		env  []string
 		want int
+		user bool
 	}{
-		{"not found in PATH", []string{"no-such-command-xyz"}, nil, 127},
-		{"not found by path", []string{"/no/such/command"}, nil, 127},
-		{"directory", []string{dir}, nil, 126},
-		{"not executable", []string{noexec}, nil, 126},
-		{"PATH given to ctrun is used", []string{"noexec"}, []string{"PATH=" + dir}, 126},
-		{"not found with -l none", []string{"-l", "none", "no-such-command-xyz"}, nil, 127},
-		{"directory with -l none", []string{"-l", "none", dir}, nil, 126},
-		{"not found with -r", []string{"-r", "3", "no-such-command-xyz"}, nil, 127},
+		{"not found in PATH", []string{"no-such-command-xyz"}, nil, 127, false},
+		{"not found by path", []string{"/no/such/command"}, nil, 127, false},
+		{"directory", []string{dir}, nil, 126, false},
+		{"not executable", []string{noexec}, nil, 126, false},
+		{"PATH given to ctrun is used", []string{"noexec"}, []string{"PATH=" + dir}, 126, false},
+		{"not found with -l none", []string{"-l", "none", "no-such-command-xyz"}, nil, 127, false},
+		{"directory with -l none", []string{"-l", "none", dir}, nil, 126, false},
+		{"not found with -r", []string{"-r", "3", "no-such-command-xyz"}, nil, 127, false},
+		// A PATH directory the user cannot search hides nothing: as in a
+		// shell, the command is not found. Named by its path, it is
+		// there but cannot be executed.
+		{"not found past a PATH directory the user cannot search", []string{"no-such-command-xyz"}, hidden, 127, true},
+		{"by path in a directory the user cannot search", []string{noexec}, hidden, 126, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clean(t)
-			c := call{args: tc.args}
+			c := call{args: tc.args, user: tc.user}
 			if tc.env != nil {
 				c.env = tc.env
 			}

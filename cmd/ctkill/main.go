@@ -22,8 +22,7 @@ import (
 	"github.com/ctrun/ctrun/terms"
 )
 
-const usage = `usage: ctkill [-s signal] [-a | -p pid | -r] ctid
-       ctkill -l [-n] ctid`
+const usage = `usage: ctkill [-s signal] [-a | -p pid | -r] ctid | ctkill -l [-n] ctid`
 
 // Exit statuses.
 const (

@@ -83,16 +83,18 @@ func run(args []string) int {
 	})
 }
 
-// lookPath finds the command as execvp(3) would, in the PATH ctrun was
-// given: 127 when nothing is found, 126 when something is found that
-// cannot be executed (a directory, a file without execute permission).
-// Nothing is started either way.
+// lookPath finds the command in the PATH ctrun was given: 127 when
+// nothing is found, 126 when something is found that cannot be executed
+// (a directory, a file without execute permission). Nothing is started
+// either way. A PATH directory that cannot be searched hides nothing that
+// could be run: it is skipped, as shells do (execvp(3) would report its
+// EACCES, and so 126 for a command that is nowhere).
 func lookPath(name, pathEnv string) (string, int, error) {
 	if name == "" {
 		return "", holder.ExitNotFound, fmt.Errorf("empty command name")
 	}
 	if strings.Contains(name, "/") {
-		if err := executable(name); err != nil {
+		if _, err := executable(name); err != nil {
 			return "", statusFor(err), fmt.Errorf("%s: %w", name, err)
 		}
 		return name, 0, nil
@@ -106,11 +108,11 @@ func lookPath(name, pathEnv string) (string, int, error) {
 			dir = "."
 		}
 		p := filepath.Join(dir, name)
-		err := executable(p)
+		found, err := executable(p)
 		if err == nil {
 			return p, 0, nil
 		}
-		if !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENOTDIR) && denied == nil {
+		if found && denied == nil {
 			denied = err
 		}
 	}
@@ -120,22 +122,23 @@ func lookPath(name, pathEnv string) (string, int, error) {
 	return "", holder.ExitNotFound, fmt.Errorf("%s: command not found", name)
 }
 
-// executable says why path cannot be executed, if it cannot.
-func executable(path string) error {
+// executable says why path cannot be executed, if it cannot, and whether
+// there is anything at path at all.
+func executable(path string) (found bool, err error) {
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
-		return err
+		return false, err
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return unix.EISDIR
+		return true, unix.EISDIR
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return unix.EACCES
+		return true, unix.EACCES
 	}
 	if err := unix.Faccessat(unix.AT_FDCWD, path, unix.X_OK, unix.AT_EACCESS); err != nil {
-		return err
+		return true, err
 	}
-	return nil
+	return true, nil
 }
 
 func statusFor(err error) int {
