@@ -561,8 +561,12 @@ func (c *contract) finish() {
 		// Let the init go on alone: it stays as long as the sub-contracts
 		// do, then removes what is left (its cgroup, its endpoint) as an
 		// orphaned contract's init does. (One that ended meanwhile is
-		// cleaned up below.)
-		c.h.reg.Remove(c.res.id)
+		// cleaned up below.) The record stays, as a husk's: should the
+		// init be killed, whoever lists contracts next collects what it
+		// left.
+		if c.h.reg.MarkHusk(c.res.id) != nil {
+			c.h.reg.Remove(c.res.id)
+		}
 		if c.h.rep.watch != nil {
 			c.h.rep.watch.forget(c.res.id)
 		}

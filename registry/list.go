@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -214,7 +215,14 @@ type ListOptions struct {
 
 // List returns the contracts in the given directories, by id. Problems
 // with single records (damaged, hostile) are returned beside the list.
+// A contract still starting (its init not yet named as one) is left out.
 func List(dirs []Dir, o ListOptions) ([]Entry, []error) {
+	out, errs, _ := list(dirs, o)
+	return out, errs
+}
+
+// list is List, and the ids of the contracts left out as starting.
+func list(dirs []Dir, o ListOptions) ([]Entry, []error, []int) {
 	want := map[int]bool{}
 	for _, id := range o.IDs {
 		want[id] = true
@@ -260,19 +268,22 @@ func List(dirs []Dir, o ListOptions) ([]Entry, []error) {
 	// before any is judged; the list is cut to the ids asked for after.
 	byID := map[int]*Record{}
 	for i := range out {
-		byID[out[i].ID] = &out[i].Record
+		if !out[i].Husk { // no parent to inherit by
+			byID[out[i].ID] = &out[i].Record
+		}
 	}
 	parent := func(id int) *Record { return byID[id] }
 	for i := range out {
 		out[i].State = StateOf(&out[i].Record, parent)
 	}
+	if o.Collect {
+		collectDead(out)
+	}
 	owners := map[Dir]int{}
 	var kept []Entry
+	var starting []int
 	for _, e := range out {
-		if e.State == Dead && o.Collect {
-			e.Dir.Collect(&e.Record)
-		}
-		if len(want) > 0 && !want[e.ID] {
+		if e.Husk || (len(want) > 0 && !want[e.ID]) {
 			continue
 		}
 		if e.State != Dead {
@@ -282,7 +293,11 @@ func List(dirs []Dir, o ListOptions) ([]Entry, []error) {
 				owners[e.Dir] = owner
 			}
 			if err := e.verify(owner, ownNS); err != nil {
-				errs = append(errs, err)
+				if errors.Is(err, errStarting) {
+					starting = append(starting, e.ID)
+				} else {
+					errs = append(errs, err)
+				}
 				continue
 			}
 		}
@@ -295,7 +310,7 @@ func List(dirs []Dir, o ListOptions) ([]Entry, []error) {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, errs
+	return out, errs, starting
 }
 
 // collectHolderSockets removes the event sockets of holders that are gone
@@ -340,10 +355,45 @@ func InheritedBy(es []Entry, id int) []int {
 	return out
 }
 
+// collectDead collects the dead contracts among es, those whose cgroups
+// lie deepest first: a sub-contract's cgroup is inside its parent's, which
+// cannot go before it.
+func collectDead(es []Entry) {
+	var dead []*Record
+	var dirs []Dir
+	for i := range es {
+		if es[i].State == Dead {
+			dead = append(dead, &es[i].Record)
+			dirs = append(dirs, es[i].Dir)
+		}
+	}
+	depth := func(r *Record) int {
+		d := 0
+		for _, p := range r.Cgroups {
+			d = max(d, strings.Count(filepath.Clean(p), "/"))
+		}
+		return d
+	}
+	idx := make([]int, len(dead))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return depth(dead[idx[a]]) > depth(dead[idx[b]]) })
+	for _, i := range idx {
+		dirs[i].Collect(dead[i])
+	}
+}
+
 // Find returns the live contract id from the directories, or
 // ErrNoContract.
 func Find(dirs []Dir, id int) (*Entry, error) {
-	es, errs := List(dirs, ListOptions{IDs: []int{id}, Collect: true})
+	es, errs, starting := list(dirs, ListOptions{IDs: []int{id}, Collect: true})
+	// A contract named the moment it starts is there a few milliseconds
+	// later: wait for its init to take its name (at most startGrace).
+	for deadline := time.Now().Add(startGrace); len(starting) > 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+		es, errs, starting = list(dirs, ListOptions{IDs: []int{id}, Collect: true})
+	}
 	for _, e := range es {
 		if e.ID == id && e.State != Dead {
 			return &e, nil

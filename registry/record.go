@@ -68,6 +68,12 @@ type Record struct {
 	// numbers in: a record written from inside a contract is judged only
 	// from that namespace.
 	PidNS uint64 `json:"pidns"`
+	// Husk: the contract is over, but its init stays on for the
+	// sub-contracts in namespaces below its own (the kernel would kill
+	// them with it). A husk is no contract to list, adopt or inherit from;
+	// its record is kept only so that what its init leaves (endpoint,
+	// cgroups) is collected should the init be killed.
+	Husk bool `json:"husk,omitempty"`
 }
 
 // OwnPidNS is the caller's PID namespace (nsfs inode), 0 if unknown.
@@ -114,6 +120,28 @@ func (d Dir) Write(r *Record) error {
 }
 
 // Remove deletes record id.
+// MarkHusk records that contract id is over while its init stays on
+// (see Record.Husk). Root holding a user's contract (adopted) writes as
+// that user, as Reparent does.
+func (d Dir) MarkHusk(id int) error {
+	mark := func() error {
+		r, err := d.Read(id)
+		if err != nil {
+			return err
+		}
+		r.Husk = true
+		return d.Write(r)
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(string(d), &st); err != nil {
+		return err
+	}
+	if int(st.Uid) == os.Geteuid() {
+		return mark()
+	}
+	return asOwner(st.Uid, st.Gid, mark)
+}
+
 func (d Dir) Remove(id int) error {
 	if err := os.Remove(d.Path(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove record of contract %d: %w", id, err)
@@ -130,33 +158,42 @@ func ProcessOf(pid int) Process {
 	return Process{Pid: pid, Start: st}
 }
 
-// Alive says whether p still runs (same pid, same start time).
+// Alive says whether p still runs (same pid, same start time). A zombie
+// does not: a holder killed by SIGKILL whose parent has not reaped it yet
+// holds nothing.
 func (p Process) Alive() bool {
 	if p.Pid <= 0 {
 		return false
 	}
-	st, err := StartTime(p.Pid)
-	return err == nil && st == p.Start
+	state, st, err := stat(p.Pid)
+	return err == nil && st == p.Start && state != 'Z' && state != 'X'
 }
 
 // StartTime reads a process's start time from /proc/PID/stat.
 func StartTime(pid int) (uint64, error) {
+	_, st, err := stat(pid)
+	return st, err
+}
+
+// stat reads a process's state and start time from /proc/PID/stat.
+func stat(pid int) (state byte, start uint64, err error) {
 	var buf [1024]byte // up to starttime (field 22) the line is far shorter
 	b, err := procRead("/proc/"+strconv.Itoa(pid)+"/stat", buf[:])
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+		return 0, 0, fmt.Errorf("parse /proc/%d/stat", pid)
 	}
 	f := strings.Fields(s[i+1:])
 	// f[0] is field 3 (state); starttime is field 22.
-	if len(f) < 20 {
-		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	if len(f) < 20 || len(f[0]) == 0 {
+		return 0, 0, fmt.Errorf("parse /proc/%d/stat", pid)
 	}
-	return strconv.ParseUint(f[19], 10, 64)
+	start, err = strconv.ParseUint(f[19], 10, 64)
+	return f[0][0], start, err
 }
 
 // Now is the record's timestamp format.

@@ -1,9 +1,11 @@
 package registry
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,8 +32,14 @@ func (e *Entry) verify(owner int, selfNS uint64) error {
 		return fmt.Errorf("record %s names as the contract's init pid %d, a process of uid %d, not of the directory's owner %d: refusing it", path, e.ID, st.Uid, owner)
 	}
 	var buf [64]byte
-	if b, err := procRead(proc+"/comm", buf[:]); err == nil && !isInitName(strings.TrimSpace(string(b))) {
-		return fmt.Errorf("record %s names as the contract's init pid %d, which is no contract init (%q): refusing it", path, e.ID, strings.TrimSpace(string(b)))
+	if b, err := procRead(proc+"/comm", buf[:]); err == nil {
+		comm := strings.TrimSpace(string(b))
+		if !isInitName(comm) {
+			if starting(e.ID, comm) {
+				return errStarting
+			}
+			return fmt.Errorf("record %s names as the contract's init pid %d, which is no contract init (%q): refusing it", path, e.ID, comm)
+		}
 	}
 	var ns unix.Stat_t
 	if unix.Stat(proc+"/ns/pid", &ns) != nil {
@@ -42,6 +50,52 @@ func (e *Entry) verify(owner int, selfNS uint64) error {
 	}
 	e.PidNSIno = ns.Ino
 	return nil
+}
+
+// errStarting: the record's init is not yet named as one; it may be a
+// contract starting (see starting). Such a record is neither listed nor
+// acted on, and no warning is given.
+var errStarting = errors.New("contract starting")
+
+// startGrace is how long a contract's init may go without its name: the
+// holder writes the record while the init still execs ours.
+const startGrace = 2 * time.Second
+
+// starting says whether pid, named comm, may be a contract's init on its
+// way to naming itself: libcontainer's stage ("runc:[2:INIT]"), then, once
+// that has exec'd our init, the binary's own name until the init renames
+// itself. A young process will do; a forged record naming one is only left
+// out a little longer before it is refused.
+func starting(pid int, comm string) bool {
+	if comm == "runc:[2:INIT]" {
+		return true
+	}
+	age, err := processAge(pid)
+	return err == nil && age < startGrace
+}
+
+// processAge is how long pid has run (from its start time in clock ticks
+// since boot, and the machine's uptime).
+func processAge(pid int) (time.Duration, error) {
+	st, err := StartTime(pid)
+	if err != nil {
+		return 0, err
+	}
+	var buf [64]byte
+	b, err := procRead("/proc/uptime", buf[:])
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0, fmt.Errorf("parse /proc/uptime")
+	}
+	up, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return 0, err
+	}
+	// USER_HZ, the unit of start times, is 100 on every Linux.
+	return time.Duration(up*float64(time.Second)) - time.Duration(st)*time.Second/100, nil
 }
 
 // isInitName says whether comm is a contract init's name. While it tells

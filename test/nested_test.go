@@ -309,3 +309,42 @@ func contains(ids []int, id int) bool {
 	}
 	return false
 }
+
+// A contract that ends while it has sub-contracts keeps its init for them
+// (a husk): it is no longer listed. Should that init be killed, which
+// takes the sub-contracts with it, the next listing collects everything
+// both left (records, endpoints, cgroups).
+func TestHuskKilledLeavesNothing(t *testing.T) {
+	asRootAndUser(t, func(t *testing.T, user bool) {
+		clean(t)
+		dir := sharedDir(t)
+		env := nestedEnv(t, user)
+		script := `ctrun -l none sleep 60; echo $CTRUN_CTID > ` + dir + `/outer; sleep 0.3; kill -SEGV $$`
+		r := run(t, call{args: []string{"-f", "core", "sh", "-c", script}, user: user, env: env})
+		if r.code != 123 {
+			t.Fatalf("outer ctrun: exit %d, want 123: %s", r.code, r.stderr)
+		}
+		outer := readPidFile(t, dir+"/outer")
+		if _, err := os.Stat("/proc/" + strconv.Itoa(outer)); err != nil {
+			t.Fatalf("the outer contract's init %d is gone; it should stay for the sub-contract", outer)
+		}
+		listed := statAll(t, user, env)
+		if _, ok := listed[outer]; ok {
+			t.Fatalf("the husk %d is listed: %+v", outer, listed)
+		}
+		if len(listed) != 1 {
+			t.Fatalf("want the sub-contract alone listed, got %+v", listed)
+		}
+		if err := syscall.Kill(outer, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 5*time.Second, "the killed init to be gone", func() bool {
+			_, err := os.Stat("/proc/" + strconv.Itoa(outer))
+			return err != nil
+		})
+		// Listing collects the dead contracts' remains.
+		if left := statAll(t, user, env); len(left) != 0 {
+			t.Fatalf("contracts listed after the husk was killed: %+v", left)
+		}
+	})
+}

@@ -128,6 +128,38 @@ func TestCtwatchFollowsRestart(t *testing.T) {
 	})
 }
 
+// Root's ctwatch, naming no contract, follows every user's, also those
+// of a user whose first contract starts after it.
+func TestCtwatchRootSeesLaterUserContracts(t *testing.T) {
+	requireRoot(t)
+	clean(t)
+	dir := sharedDir(t)
+	xdg := userRuntimeDir(t)
+	w := startTool(t, ctwatchBin, false, nil, "-j")
+	time.Sleep(400 * time.Millisecond) // ctwatch has looked once: nothing of the user's yet
+	r := run(t, call{args: []string{"-i", "exit", "sh", "-c", "echo $CTRUN_CTID > " + dir + "/id; sleep 1"}, user: true, env: []string{"XDG_RUNTIME_DIR=" + xdg}})
+	if r.code != 0 {
+		t.Fatalf("ctrun as uid %d: exit %d: %s", nobody, r.code, r.stderr)
+	}
+	id := readPidFile(t, dir+"/id")
+	time.Sleep(500 * time.Millisecond) // the last events reach ctwatch
+	out := w.wait(t, 0)
+	// Only the JSON lines: a note about another contract (one without a
+	// holder) would go to the same pipe.
+	var stream []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "{") {
+			stream = append(stream, l)
+		}
+	}
+	for _, l := range parseLines(t, []byte(strings.Join(stream, "\n"))) {
+		if l.Ctid == id && l.Type == "empty" {
+			return
+		}
+	}
+	t.Fatalf("root's ctwatch did not report uid %d's contract %d ending:\n%s", nobody, id, out)
+}
+
 // ctwatch -f replays the events still queued.
 func TestCtwatchReplay(t *testing.T) {
 	clean(t)

@@ -57,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	w := &watch{opts: o, out: stdout, errw: stderr, dirs: registry.Dirs(state), holders: map[string]bool{}, follow: map[int]bool{}, told: map[int]bool{}}
+	w := &watch{opts: o, out: stdout, errw: stderr, state: state, dirs: registry.Dirs(state), holders: map[string]bool{}, follow: map[int]bool{}, told: map[int]bool{}}
 	return w.run(ctx)
 }
 
@@ -94,7 +94,11 @@ type watch struct {
 	opts options
 	out  io.Writer
 	errw io.Writer
-	dirs []registry.Dir
+	// state is the caller's state directory; dirs are those to read, the
+	// users' too for root (found again on every look: a user's first
+	// contract may start after ctwatch).
+	state string
+	dirs  []registry.Dir
 
 	mu      sync.Mutex
 	holders map[string]bool // watch sockets connected to
@@ -155,6 +159,7 @@ func (w *watch) connected() int {
 // connect starts reading every holder of a followed contract not yet read.
 // It returns how many followed contracts are still alive.
 func (w *watch) connect(ctx context.Context, all bool) int {
+	w.dirs = registry.Dirs(w.state)
 	es, _ := registry.List(w.dirs, registry.ListOptions{})
 	live := 0
 	for _, e := range es {
