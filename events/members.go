@@ -191,12 +191,16 @@ func (o *Observer) Adopt(pids []int, commandNSPid int) {
 func (o *Observer) IsCommand(pid int) bool { return pid != 0 && pid == o.command }
 
 // External tells the observer that the init is sending sig to every member
-// on behalf of process requester, outside the contract (ctkill -a).
-func (o *Observer) External(sig unix.Signal, requester int) {
+// on behalf of process requester, outside the contract (ctkill -a); when
+// is the CLOCK_MONOTONIC time (ns) it did (0: now).
+func (o *Observer) External(sig unix.Signal, requester int, when uint64) {
 	if o.external == nil {
 		o.external = map[unix.Signal]externalSend{}
 	}
-	o.external[sig] = externalSend{when: monotonic(), requester: requester}
+	if when == 0 {
+		when = monotonic()
+	}
+	o.external[sig] = externalSend{when: when, requester: requester}
 }
 
 // Forwarded tells the observer that the holder had sig sent to members.
@@ -209,11 +213,31 @@ func (o *Observer) wasForwarded(sig unix.Signal, start uint64) bool {
 	return ok && at >= start
 }
 
-// Sent records that a member sent sig to the members with the given
-// namespace pids (all of them when all is set).
-func (o *Observer) Sent(sig unix.Signal, sender int, targets []int32, all bool, code int32, hasCode bool) {
+// SentSignal is a signal a member sent, as the contract's init reported
+// it (unprivileged contracts; see cinit.c, handle_notification).
+type SentSignal struct {
+	Sig unix.Signal
+	// Sender and Targets are namespace pids; All: every process the
+	// sender could reach.
+	Sender  int
+	Targets []int32
+	All     bool
+	// Code is the si_code the sender supplied, if HasCode.
+	Code    int32
+	HasCode bool
+	// When is the CLOCK_MONOTONIC time (ns) the init saw the request,
+	// before the signal could act (0: now).
+	When uint64
+}
+
+// Sent records a signal a member sent.
+func (o *Observer) Sent(s SentSignal) {
 	now := monotonic()
-	o.sent.add(sentRecord{sig: sig, sender: sender, code: code, hasCode: hasCode, when: now}, targets, all)
+	when := s.When
+	if when == 0 {
+		when = now
+	}
+	o.sent.add(sentRecord{sig: s.Sig, sender: s.Sender, code: s.Code, hasCode: s.HasCode, when: when}, s.Targets, s.All)
 	if o.sent.due() {
 		known := make(map[int]bool, len(o.members))
 		for _, m := range o.members {

@@ -639,7 +639,7 @@ func TestObserverSenders(t *testing.T) {
 	}
 	with := func(steps ...step) []step { return append(start(), steps...) }
 	sent := func(sig unix.Signal, sender int, targets []int32, all bool) step {
-		return step{do: func(o *Observer) { o.Sent(sig, sender, targets, all, 0, false) }}
+		return step{do: func(o *Observer) { o.Sent(SentSignal{Sig: sig, Sender: sender, Targets: targets, All: all}) }}
 	}
 	runObserver(t, []obsCase{
 		{
@@ -720,7 +720,9 @@ func TestObserverSenders(t *testing.T) {
 		{
 			name: "unprivileged: SIGBUS with a machine-check code a member passed on",
 			steps: with(
-				step{do: func(o *Observer) { o.Sent(unix.SIGBUS, 2, []int32{3}, false, BusMCEErrAR, true) }},
+				step{do: func(o *Observer) {
+					o.Sent(SentSignal{Sig: unix.SIGBUS, Sender: 2, Targets: []int32{3}, Code: BusMCEErrAR, HasCode: true})
+				}},
 				step{ev: exit(pidB, pidB, killed(unix.SIGBUS, false)), want: []string{ev("hwerr", pidB), ev("core", pidB), ev("exit", pidB)}, check: func(t *testing.T, o *Observer, evs []Event) {
 					if evs[0].Code != BusMCEErrAR {
 						t.Errorf("hwerr code %d, want %d", evs[0].Code, BusMCEErrAR)

@@ -113,6 +113,7 @@ func (c *contract) takeOver(rec *registry.Record, info runtime.Adopted) error {
 	if len(rec.Command) > 0 {
 		c.obs.CommandName = rec.Command[0]
 	}
+	c.obs.Detail = needsDetail(h.job.Terms)
 	c.obs.Adopt(members(id), info.CommandNSPid)
 	c.started = true
 	if info.Exited {

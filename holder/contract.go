@@ -30,6 +30,8 @@ type contract struct {
 	started  bool
 	killed   bool
 	initGone bool
+	// initExiting: the init said it ends, leaving the cleanup to us.
+	initExiting bool
 	// husk: the contract is empty but its init lives on, the parent of
 	// sub-contracts made inside (see finish).
 	husk bool
@@ -90,6 +92,9 @@ func (h *holder) runContract(p *pending) result {
 		// The contract goes on without us; its init cleans up after it,
 		// unless it found the contract empty first, while still held.
 		if c.inst.Abandon() {
+			// Whatever is still to be read of it is no longer ours to
+			// act on: the lifetime said ctrun returns.
+			c.stopping = true
 			c.finish()
 		}
 		return c.res
@@ -177,7 +182,7 @@ func (c *contract) create() error {
 		c.blind = true
 	}
 	c.obs.CommandName = filepath.Base(h.job.Path)
-	c.obs.Detail = h.job.Terms.Verbosity >= terms.Detail || h.job.Terms.Options.PgrpOnly
+	c.obs.Detail = needsDetail(h.job.Terms)
 	if err := inst.Go(id); err != nil {
 		<-recorded
 		c.abort()
@@ -204,6 +209,12 @@ func (c *contract) create() error {
 		}
 	}
 	return nil
+}
+
+// needsDetail: -V reports, and pgrponly kills by, every member's namespace
+// pid and process group, which must then be read as each member comes.
+func needsDetail(t terms.Terms) bool {
+	return t.Verbosity >= terms.Detail || t.Options.PgrpOnly
 }
 
 // abort ends a contract whose command never started.
@@ -406,6 +417,8 @@ func (c *contract) message(m cinit.Message) {
 			// tells when only sub-contracts are left.
 			c.watchEmpty()
 		}
+	case cinit.MsgExiting:
+		c.initExiting = true
 	case cinit.MsgOwnEmpty:
 		// Only sub-contracts are left in the init's namespace.
 		if !c.husk {
@@ -413,10 +426,15 @@ func (c *contract) message(m cinit.Message) {
 			c.event(c.obs.EmptyEvent())
 		}
 	case cinit.MsgSent:
-		c.obs.Sent(unix.Signal(m.A), int(m.D), m.Data, m.C&cinit.SentAll != 0, m.B, m.C&cinit.SentHasCode != 0)
+		when, targets, _ := m.Stamped()
+		c.obs.Sent(events.SentSignal{
+			Sig: unix.Signal(m.A), Sender: int(m.D), Targets: targets, All: m.C&cinit.SentAll != 0,
+			Code: m.B, HasCode: m.C&cinit.SentHasCode != 0, When: when,
+		})
 	case cinit.MsgExtSent:
 		// ctkill -a: the init sends it, on behalf of a process outside.
-		c.obs.External(unix.Signal(m.A), int(m.B))
+		when, _, _ := m.Stamped()
+		c.obs.External(unix.Signal(m.A), int(m.B), when)
 	case cinit.MsgNotifyOff:
 		c.h.rep.detailf(id, "signals sent by members cannot be observed (%v): a member's signal to a member may be reported as a signal from outside", unix.Errno(m.A))
 	}
@@ -557,15 +575,19 @@ func (c *contract) stop(sig unix.Signal) {
 
 // finish removes what the contract left: it is over.
 func (c *contract) finish() {
-	if c.husk && !c.inst.Abandon() {
+	if c.husk && !c.initGone && !c.initExiting {
 		// Let the init go on alone: it stays as long as the sub-contracts
-		// do, then removes what is left (its cgroup, its endpoint) as an
-		// orphaned contract's init does. (One that ended meanwhile is
-		// cleaned up below.) The record stays, as a husk's: should the
-		// init be killed, whoever lists contracts next collects what it
-		// left.
-		if c.h.reg.MarkHusk(c.res.id) != nil {
-			c.h.reg.Remove(c.res.id)
+		// do, then removes what is left (its cgroup, its endpoint, its
+		// record) as an orphaned contract's init does. The record stays
+		// until then, as a husk's: should the init be killed, whoever
+		// lists contracts next collects what it left. Marked while the
+		// contract is still held, so the init's own cleanup comes after.
+		_ = c.h.reg.MarkHusk(c.res.id)
+		if c.inst.Abandon() {
+			// It ended meanwhile, leaving the cleanup to us.
+			c.husk = false
+			c.finish()
+			return
 		}
 		if c.h.rep.watch != nil {
 			c.h.rep.watch.forget(c.res.id)

@@ -355,32 +355,29 @@ func InheritedBy(es []Entry, id int) []int {
 	return out
 }
 
+// findWait bounds how long Find waits for a starting contract.
+const findWait = time.Second
+
 // collectDead collects the dead contracts among es, those whose cgroups
 // lie deepest first: a sub-contract's cgroup is inside its parent's, which
 // cannot go before it.
 func collectDead(es []Entry) {
-	var dead []*Record
-	var dirs []Dir
+	var dead []*Entry
 	for i := range es {
 		if es[i].State == Dead {
-			dead = append(dead, &es[i].Record)
-			dirs = append(dirs, es[i].Dir)
+			dead = append(dead, &es[i])
 		}
 	}
-	depth := func(r *Record) int {
+	depth := func(e *Entry) int {
 		d := 0
-		for _, p := range r.Cgroups {
+		for _, p := range e.Cgroups {
 			d = max(d, strings.Count(filepath.Clean(p), "/"))
 		}
 		return d
 	}
-	idx := make([]int, len(dead))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return depth(dead[idx[a]]) > depth(dead[idx[b]]) })
-	for _, i := range idx {
-		dirs[i].Collect(dead[i])
+	sort.SliceStable(dead, func(a, b int) bool { return depth(dead[a]) > depth(dead[b]) })
+	for _, e := range dead {
+		e.Dir.Collect(&e.Record)
 	}
 }
 
@@ -389,10 +386,10 @@ func collectDead(es []Entry) {
 func Find(dirs []Dir, id int) (*Entry, error) {
 	es, errs, starting := list(dirs, ListOptions{IDs: []int{id}, Collect: true})
 	// A contract named the moment it starts is there a few milliseconds
-	// later: wait for its init to take its name (at most startGrace).
-	for deadline := time.Now().Add(startGrace); len(starting) > 0 && time.Now().Before(deadline); {
+	// later: wait a little for its init to take its name.
+	for deadline := time.Now().Add(findWait); len(starting) > 0 && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
-		es, errs, starting = list(dirs, ListOptions{IDs: []int{id}, Collect: true})
+		es, errs, starting = list(dirs, ListOptions{IDs: []int{id}})
 	}
 	for _, e := range es {
 		if e.ID == id && e.State != Dead {

@@ -119,7 +119,6 @@ func (d Dir) Write(r *Record) error {
 	return nil
 }
 
-// Remove deletes record id.
 // MarkHusk records that contract id is over while its init stays on
 // (see Record.Husk). Root holding a user's contract (adopted) writes as
 // that user, as Reparent does.
@@ -142,6 +141,7 @@ func (d Dir) MarkHusk(id int) error {
 	return asOwner(st.Uid, st.Gid, mark)
 }
 
+// Remove deletes record id.
 func (d Dir) Remove(id int) error {
 	if err := os.Remove(d.Path(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove record of contract %d: %w", id, err)

@@ -35,7 +35,7 @@ func (e *Entry) verify(owner int, selfNS uint64) error {
 	if b, err := procRead(proc+"/comm", buf[:]); err == nil {
 		comm := strings.TrimSpace(string(b))
 		if !isInitName(comm) {
-			if starting(e.ID, comm) {
+			if starting(e.ID) {
 				return errStarting
 			}
 			return fmt.Errorf("record %s names as the contract's init pid %d, which is no contract init (%q): refusing it", path, e.ID, comm)
@@ -58,18 +58,16 @@ func (e *Entry) verify(owner int, selfNS uint64) error {
 var errStarting = errors.New("contract starting")
 
 // startGrace is how long a contract's init may go without its name: the
-// holder writes the record while the init still execs ours.
-const startGrace = 2 * time.Second
+// holder writes the record while the init still execs ours, a few
+// milliseconds, more on a machine under load.
+const startGrace = 5 * time.Second
 
-// starting says whether pid, named comm, may be a contract's init on its
-// way to naming itself: libcontainer's stage ("runc:[2:INIT]"), then, once
-// that has exec'd our init, the binary's own name until the init renames
-// itself. A young process will do; a forged record naming one is only left
-// out a little longer before it is refused.
-func starting(pid int, comm string) bool {
-	if comm == "runc:[2:INIT]" {
-		return true
-	}
+// starting says whether pid may be a contract's init on its way to naming
+// itself (libcontainer's stage "runc:[2:INIT]", then, once that has exec'd
+// our init, the binary's own name until the init renames itself): a young
+// process. A forged record naming one is only left out a little longer
+// before it is refused.
+func starting(pid int) bool {
 	age, err := processAge(pid)
 	return err == nil && age < startGrace
 }
@@ -95,7 +93,7 @@ func processAge(pid int) (time.Duration, error) {
 		return 0, err
 	}
 	// USER_HZ, the unit of start times, is 100 on every Linux.
-	return time.Duration(up*float64(time.Second)) - time.Duration(st)*time.Second/100, nil
+	return time.Duration(up*float64(time.Second)) - time.Duration(st)*(time.Second/100), nil
 }
 
 // isInitName says whether comm is a contract init's name. While it tells

@@ -4,14 +4,10 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"sort"
 	"strconv"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/ctrun/ctrun/registry"
 )
@@ -82,35 +78,15 @@ func queryHolders(cs []contract, owners dirOwners) []error {
 }
 
 // queryHolder asks one holder for its queue lengths. Nothing (and no
-// error) when there is no socket or no answer in time. The socket is
-// opened without following a symlink, checked to be a socket of the
-// record's owner, connected to through that very descriptor, and must be
-// served by the holder itself: root listing a user's contracts never
-// writes to a socket the user merely named.
+// error) when there is no socket or no answer in time; the socket must be
+// the holder's (registry.DialHolder).
 func queryHolder(k holderKey, deadline time.Time) (map[string]int, error) {
-	fd, err := unix.Open(k.path, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
-		return nil, nil
-	}
-	if int(st.Uid) != k.owner {
-		return nil, fmt.Errorf("watch socket %s of holder %d belongs to uid %d, not to uid %d: not queried", k.path, k.pid, st.Uid, k.owner)
-	}
-	conn, err := (&net.Dialer{Deadline: deadline}).Dial("unix", "/proc/self/fd/"+strconv.Itoa(fd))
-	if err != nil {
-		return nil, nil
+	conn, err := registry.DialHolder(k.path, k.pid, k.owner, deadline)
+	if conn == nil {
+		return nil, err
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(deadline)
-	if pid, err := peerPid(conn); err == nil && pid != k.pid {
-		return nil, fmt.Errorf("watch socket %s is served by pid %d, not by the holder %d: not queried", k.path, pid, k.pid)
-	} else if err != nil {
-		return nil, nil
-	}
 	if _, err := io.WriteString(conn, statRequest); err != nil {
 		return nil, nil
 	}
@@ -131,28 +107,4 @@ func readQueued(r io.Reader) map[string]int {
 		return nil
 	}
 	return reply.Queued
-}
-
-// peerPid is the pid of the process that serves the socket (SO_PEERCRED:
-// the process that made the listening socket).
-func peerPid(conn net.Conn) (int, error) {
-	uc, ok := conn.(*net.UnixConn)
-	if !ok {
-		return 0, errors.New("not a unix socket")
-	}
-	raw, err := uc.SyscallConn()
-	if err != nil {
-		return 0, err
-	}
-	var cred *unix.Ucred
-	var cerr error
-	if err := raw.Control(func(fd uintptr) {
-		cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	}); err != nil {
-		return 0, err
-	}
-	if cerr != nil {
-		return 0, cerr
-	}
-	return int(cred.Pid), nil
 }

@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"sort"
@@ -57,7 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	w := &watch{opts: o, out: stdout, errw: stderr, state: state, dirs: registry.Dirs(state), holders: map[string]bool{}, follow: map[int]bool{}, told: map[int]bool{}}
+	w := &watch{opts: o, out: stdout, errw: stderr, state: state, dirs: registry.Dirs(state), holders: map[string]bool{}, refused: map[string]bool{}, follow: map[int]bool{}, told: map[int]bool{}}
 	return w.run(ctx)
 }
 
@@ -102,6 +101,7 @@ type watch struct {
 
 	mu      sync.Mutex
 	holders map[string]bool // watch sockets connected to
+	refused map[string]bool // watch sockets that are not their holder's (said once)
 	follow  map[int]bool    // contracts followed (named ones, and their restarts)
 	told    map[int]bool    // contracts already said to have no holder
 }
@@ -186,24 +186,35 @@ func (w *watch) connect(ctx context.Context, all bool) int {
 		}
 		w.mu.Unlock()
 		if !seen {
-			go w.read(ctx, e.Watch, all)
+			go w.read(ctx, e.Watch, e.Holder.Pid, e.Dir.Owner(), all)
 		}
 	}
 	return live
 }
 
-// read follows one holder's stream until it ends.
-func (w *watch) read(ctx context.Context, path string, all bool) {
+// read follows one holder's stream until it ends. The socket must be the
+// holder's, pid, and owned by the record's owner (registry.DialHolder):
+// root never writes to a socket a user merely named in a record.
+func (w *watch) read(ctx context.Context, path string, pid, owner int, all bool) {
 	defer func() {
 		w.mu.Lock()
 		w.holders[path] = false
 		w.mu.Unlock()
 	}()
-	c, err := net.DialTimeout("unix", path, time.Second)
-	if err != nil {
+	c, err := registry.DialHolder(path, pid, owner, time.Now().Add(time.Second))
+	if c == nil {
+		if err != nil {
+			w.mu.Lock()
+			if !w.refused[path] {
+				w.refused[path] = true
+				fmt.Fprintf(w.errw, "ctwatch: %v\n", err)
+			}
+			w.mu.Unlock()
+		}
 		return
 	}
 	defer c.Close()
+	_ = c.SetDeadline(time.Time{}) // a stream: read for as long as it lasts
 	go func() { <-ctx.Done(); c.Close() }()
 	req := "watch"
 	if w.opts.replay {

@@ -53,6 +53,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "protocol.h"
@@ -641,6 +642,21 @@ static int read_si_code(int pid, uint64_t addr, int *code)
 	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)sizeof(int) ? 0 : -1;
 }
 
+/*
+ * stamp writes CLOCK_MONOTONIC in ns (low, high word) to out: a signal
+ * record carries the time the init saw the request, not the time its
+ * holder reads it (which, under load, may be milliseconds later), so that
+ * it is never taken to explain the death of a process born after it.
+ */
+static void stamp(int out[2])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	out[0] = (int)(uint32_t)ns;
+	out[1] = (int)(uint32_t)(ns >> 32);
+}
+
 static void handle_notification(struct state *s)
 {
 	struct seccomp_notif req;
@@ -653,7 +669,10 @@ static void handle_notification(struct state *s)
 		}
 		return;
 	}
-	static int targets[CT_MAX_TARGETS];
+	/* [0], [1]: when (see stamp); the targets follow. */
+	static int msg[2 + CT_MAX_TARGETS];
+	int *targets = msg + 2;
+	stamp(msg);
 	int n = 0, flags = 0, code = 0, sig = 0;
 	int caller = (int)req.pid;
 	int i386 = req.data.arch == AUDIT_ARCH_I386;
@@ -719,7 +738,7 @@ static void handle_notification(struct state *s)
 		/* The record must reach the holder before the signal can: the
 		 * call only proceeds once we answer below. */
 		if (sig > 0 && (n > 0 || (flags & CT_SENT_ALL)))
-			send_msg(s, CT_M_SENT, sig, code, flags, caller, targets, n);
+			send_msg(s, CT_M_SENT, sig, code, flags, caller, msg, 2 + n);
 	}
 	memset(&resp, 0, sizeof(resp));
 	resp.id = req.id;
@@ -985,7 +1004,9 @@ static void handle_endpoint(struct state *s)
 	case CT_M_KILLALL:
 		if (m->a >= 0 && m->a < NSIG) {
 			/* Tell the holder first: the deaths must find the record. */
-			send_msg(s, CT_M_EXTSENT, m->a, m->b, 0, 0, NULL, 0);
+			int when[2];
+			stamp(when);
+			send_msg(s, CT_M_EXTSENT, m->a, m->b, 0, 0, when, 2);
 			signal_members(m->a);
 		}
 		reply(fd, CT_M_OK, 0, 0, 0);

@@ -107,3 +107,13 @@ func DecodeMessage(b []byte) (Message, error) {
 	}
 	return m, nil
 }
+
+// Stamped splits the data of a signal record (MsgSent, MsgExtSent): the
+// CLOCK_MONOTONIC time in ns the init saw the signal go, and what follows
+// (MsgSent's targets). ok is false for a record too short to carry one.
+func (m Message) Stamped() (when uint64, rest []int32, ok bool) {
+	if len(m.Data) < 2 {
+		return 0, m.Data, false
+	}
+	return uint64(uint32(m.Data[0])) | uint64(uint32(m.Data[1]))<<32, m.Data[2:], true
+}

@@ -59,9 +59,9 @@
 #define CT_M_STARTED 10  /* a = namespace pid of the command: execve succeeded */
 #define CT_M_EXECFAIL 11 /* a = errno, b = stage (CT_STAGE_*) */
 #define CT_M_CMDEXIT 12  /* a = wait status of the command's process */
-#define CT_M_SENT 13     /* a = signal, b = si_code, c = flags, d = sender ns pid, n targets follow */
+#define CT_M_SENT 13     /* a = signal, b = si_code, c = flags, d = sender ns pid; data: when (2 words, see stamp), then the targets */
 #define CT_M_NOTIFYOFF 14 /* a = errno: signals sent by members cannot be observed */
-#define CT_M_EXTSENT 15   /* a = signal, b = requester pid: sent to every member for a client */
+#define CT_M_EXTSENT 15   /* a = signal, b = requester pid: sent to every member for a client; data: when */
 #define CT_M_OWNEMPTY 16  /* no member is left; the init stays for sub-contracts */
 #define CT_M_EXITING 17   /* the contract is empty and the init exits, leaving the cleanup to its holder */
 
