@@ -311,13 +311,13 @@ bench_handover() {
 		exec $probe restart $d/stamps 1100
 	EOF
 	chmod +x "$d/food"
-	"$ctrun" -r 4 -t -o regent -f core "$d/food" 2>/dev/null || true
+	"$ctrun" -r 10 -t -o regent -f core "$d/food" 2>/dev/null || true
 	local with
 	with=$(restart_latency "$d/stamps")
 	# Clean the helpers up.
 	for id in $("$work/ctstat" | awk 'NR>1 {print $1}'); do "$work/ctkill" -s KILL "$id" >/dev/null 2>&1 || true; done
 	rm -f "$d/stamps"
-	"$ctrun" -r 4 -f core "$probe" restart "$d/stamps" 1100 2>/dev/null || true
+	"$ctrun" -r 10 -f core "$probe" restart "$d/stamps" 1100 2>/dev/null || true
 	local without
 	without=$(restart_latency "$d/stamps")
 	say handover "restart handing over $n inherited contracts: $with ms, with none: $without ms: $(ratio "$with" "$without")x (target <= 1.5)"
