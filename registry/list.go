@@ -441,11 +441,10 @@ func (d Dir) Collect(r *Record) {
 func Reparent(dirs []Dir, from, to int) ([]int, error) {
 	var moved []int
 	for _, d := range dirs {
-		var st unix.Stat_t
-		if unix.Lstat(string(d), &st) != nil {
+		if _, err := os.Lstat(string(d)); err != nil {
 			continue
 		}
-		move := func() error {
+		err := d.asDirOwner(func() error {
 			for _, r := range d.children(from) {
 				if !has(r.Terms.Options, "inherit") {
 					continue
@@ -462,13 +461,7 @@ func Reparent(dirs []Dir, from, to int) ([]int, error) {
 				moved = append(moved, r.ID)
 			}
 			return nil
-		}
-		var err error
-		if int(st.Uid) == os.Geteuid() {
-			err = move()
-		} else {
-			err = asOwner(st.Uid, st.Gid, move)
-		}
+		})
 		if err != nil {
 			return moved, err
 		}

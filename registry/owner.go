@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 
 	"golang.org/x/sys/unix"
@@ -29,4 +30,17 @@ func asOwner(uid, gid uint32, f func() error) error {
 		errc <- f()
 	}()
 	return <-errc
+}
+
+// asDirOwner runs f with the file-system identity of d's owner: directly
+// when that is the caller, on a thread of its own (asOwner) otherwise.
+func (d Dir) asDirOwner(f func() error) error {
+	var st unix.Stat_t
+	if err := unix.Lstat(string(d), &st); err != nil {
+		return err
+	}
+	if int(st.Uid) == os.Geteuid() {
+		return f()
+	}
+	return asOwner(st.Uid, st.Gid, f)
 }

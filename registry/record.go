@@ -123,22 +123,14 @@ func (d Dir) Write(r *Record) error {
 // (see Record.Husk). Root holding a user's contract (adopted) writes as
 // that user, as Reparent does.
 func (d Dir) MarkHusk(id int) error {
-	mark := func() error {
+	return d.asDirOwner(func() error {
 		r, err := d.Read(id)
 		if err != nil {
 			return err
 		}
 		r.Husk = true
 		return d.Write(r)
-	}
-	var st unix.Stat_t
-	if err := unix.Lstat(string(d), &st); err != nil {
-		return err
-	}
-	if int(st.Uid) == os.Geteuid() {
-		return mark()
-	}
-	return asOwner(st.Uid, st.Gid, mark)
+	})
 }
 
 // Remove deletes record id.

@@ -43,17 +43,9 @@ func namesProgramSpec(names, ns *ebpf.Map) *ebpf.ProgramSpec {
 		asm.Mov.Imm(asm.R2, 16),
 		asm.FnGetCurrentComm.Call(),
 		asm.JNE.Imm(asm.R0, 0, "exit"),
-		asm.LoadMapPtr(asm.R1, names.FD()),
-		asm.Mov.Reg(asm.R2, asm.RFP),
-		asm.Add.Imm(asm.R2, stNameKey),
-		asm.Mov.Reg(asm.R3, asm.RFP),
-		asm.Add.Imm(asm.R3, stNameComm),
-		asm.Mov.Imm(asm.R4, 0), // BPF_ANY: the latest exec wins
-		asm.FnMapUpdateElem.Call(),
-
-		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),
-		asm.Return(),
 	)
+	// BPF_ANY: the latest exec wins.
+	insns = append(insns, updateAndExit(names, stNameKey, stNameComm)...)
 	return &ebpf.ProgramSpec{
 		Name:         "sigtrace_exec",
 		Type:         ebpf.RawTracepoint,

@@ -154,17 +154,9 @@ func programSpec(records, ns *ebpf.Map, tgidOff int32) *ebpf.ProgramSpec {
 		asm.StoreMem(asm.RFP, stVal, asm.R0, asm.Word),
 		asm.FnKtimeGetNs.Call(),
 		asm.StoreMem(asm.RFP, stVal+16, asm.R0, asm.DWord),
-		asm.LoadMapPtr(asm.R1, records.FD()),
-		asm.Mov.Reg(asm.R2, asm.RFP),
-		asm.Add.Imm(asm.R2, stKey),
-		asm.Mov.Reg(asm.R3, asm.RFP),
-		asm.Add.Imm(asm.R3, stVal),
-		asm.Mov.Imm(asm.R4, 0), // BPF_ANY: the latest generation wins
-		asm.FnMapUpdateElem.Call(),
-
-		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),
-		asm.Return(),
 	)
+	// BPF_ANY: the latest generation wins.
+	insns = append(insns, updateAndExit(records, stKey, stVal)...)
 	return &ebpf.ProgramSpec{
 		Name:         "sigtrace",
 		Type:         ebpf.RawTracepoint,
@@ -223,5 +215,23 @@ func nsSpec() *ebpf.MapSpec {
 		KeySize:    4,
 		ValueSize:  16,
 		MaxEntries: 1,
+	}
+}
+
+// updateAndExit stores the key and value found at the given stack offsets
+// in m (BPF_ANY: a newer entry replaces an older one), and is the
+// program's "exit" label: return 0.
+func updateAndExit(m *ebpf.Map, key, value int16) asm.Instructions {
+	return asm.Instructions{
+		asm.LoadMapPtr(asm.R1, m.FD()),
+		asm.Mov.Reg(asm.R2, asm.RFP),
+		asm.Add.Imm(asm.R2, int32(key)),
+		asm.Mov.Reg(asm.R3, asm.RFP),
+		asm.Add.Imm(asm.R3, int32(value)),
+		asm.Mov.Imm(asm.R4, 0),
+		asm.FnMapUpdateElem.Call(),
+
+		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),
+		asm.Return(),
 	}
 }

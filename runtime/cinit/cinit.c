@@ -873,20 +873,30 @@ static void cleanup_orphan(struct state *s)
 
 /* ---------- signalling every member ---------- */
 
-static int any_nested(void)
+/*
+ * Is there a process but us at namespace depth 1 (a member), or deeper
+ * (nested: a sub-contract's)? unknown is the answer when /proc cannot be
+ * read.
+ */
+static int any_process(int nested, int unknown)
 {
 	DIR *d = opendir("/proc");
 	if (!d)
-		return 0;
-	int nested = 0;
+		return unknown;
+	int found = 0;
 	struct dirent *e;
-	while (!nested && (e = readdir(d))) {
+	while (!found && (e = readdir(d))) {
 		int pid = atoi(e->d_name);
-		nested = pid > 1 && ns_depth(pid) > 1;
+		if (pid > 1) {
+			int depth = ns_depth(pid);
+			found = nested ? depth > 1 : depth == 1;
+		}
 	}
 	closedir(d);
-	return nested;
+	return found;
 }
+
+static int any_nested(void) { return any_process(1, 0); }
 
 static void signal_members(int sig)
 {
@@ -925,20 +935,7 @@ static void signal_members(int sig)
 }
 
 /* Are members left (processes of our own namespace but us)? */
-static int members_left(void)
-{
-	DIR *d = opendir("/proc");
-	if (!d)
-		return 1;
-	int left = 0;
-	struct dirent *e;
-	while (!left && (e = readdir(d))) {
-		int pid = atoi(e->d_name);
-		left = pid > 1 && ns_depth(pid) == 1;
-	}
-	closedir(d);
-	return left;
-}
+static int members_left(void) { return any_process(0, 1); }
 
 /*
  * A holder that cannot tell members from sub-contracts itself (it runs
