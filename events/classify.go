@@ -63,7 +63,7 @@ func Classify(d Death) []terms.Event {
 // kernelSignals are the signals that, when no member was seen sending
 // them, are taken to be the kernel's own doing (a fault, a broken pipe, a
 // resource limit, a timer) rather than a send from outside. Only used where
-// the sender cannot be seen (unprivileged); see Resolve.
+// the sender cannot be seen (unprivileged); see Observer.sender.
 var kernelSignals = map[unix.Signal]bool{
 	unix.SIGSEGV: true, unix.SIGBUS: true, unix.SIGILL: true, unix.SIGFPE: true,
 	unix.SIGTRAP: true, unix.SIGSYS: true, unix.SIGXCPU: true, unix.SIGXFSZ: true,

@@ -2,13 +2,16 @@ package events
 
 import (
 	"bytes"
+	"errors"
 	"os"
-	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ctrun/ctrun/events/connector"
+	"github.com/ctrun/ctrun/procfs"
+	"github.com/ctrun/ctrun/runtime/cinit/wire"
 	"github.com/ctrun/ctrun/terms"
 )
 
@@ -69,7 +72,7 @@ type Observer struct {
 	forwarded map[unix.Signal]uint64
 	// killing: the holder is killing members; their deaths are its doing.
 	killing bool
-	// what reads /proc (a test may point it elsewhere)
+	// the /proc read (a test may point it elsewhere; see fs)
 	proc string
 	// counters read at each death that needs them
 	oomKills  int64
@@ -84,8 +87,10 @@ type Observer struct {
 	killedGroups map[int]bool
 	// initDied: the init is gone, and with it every member.
 	initDied bool
-	// scratch and path are reused for every /proc read (see readProc).
-	scratch, path []byte
+	// scratch is reused for every /proc read of a member: they run for
+	// every process the contract starts, and allocate nothing once it has
+	// grown to fit.
+	scratch procfs.Scratch
 	// nsIno is the contract's PID namespace (0: not checked).
 	nsIno uint64
 	// subs are the first processes (inits) of sub-contracts made inside,
@@ -113,14 +118,17 @@ func NewObserver(id, init int, tracer Tracer, memCgroup string, seq *int64) *Obs
 		tracer:    tracer,
 		sent:      newSentLog(),
 		forwarded: map[unix.Signal]uint64{},
-		proc:      "/proc",
+		proc:      string(procfs.Default),
 		cgroupMem: memCgroup,
 		seq:       seq,
 	}
 	o.oomKills = o.readOOMKills()
-	o.hwCorrupt = readMeminfo(o.proc, "HardwareCorrupted:")
+	o.hwCorrupt = o.readMeminfo("HardwareCorrupted:")
 	return o
 }
+
+// fs is the /proc the observer reads.
+func (o *Observer) fs() procfs.FS { return procfs.FS(o.proc) }
 
 // SetNamespace names the contract's PID namespace (nsfs inode): a process
 // forked into another one (a sub-contract made by a ctrun inside) is not a
@@ -214,7 +222,7 @@ func (o *Observer) wasForwarded(sig unix.Signal, start uint64) bool {
 }
 
 // SentSignal is a signal a member sent, as the contract's init reported
-// it (unprivileged contracts; see cinit.c, handle_notification).
+// it (unprivileged contracts; see runtime/cinit/notify.c, ct_handle_notification).
 type SentSignal struct {
 	Sig unix.Signal
 	// Sender and Targets are namespace pids; All: every process the
@@ -248,7 +256,7 @@ func (o *Observer) Sent(s SentSignal) {
 }
 
 // subcontractInit are the names a sub-contract's init takes (see Proc).
-var subcontractInit = map[string]bool{"runc:[2:INIT]": true, "ctrun-init": true}
+var subcontractInit = map[string]bool{"runc:[2:INIT]": true, wire.InitName: true}
 
 // Proc takes one process event and returns the contract events it makes.
 func (o *Observer) Proc(ev connector.Event) []Event {
@@ -358,7 +366,8 @@ func (o *Observer) fork(ev connector.Event) []Event {
 
 // refreshComm reads only the member's name (after an exec).
 func (o *Observer) refreshComm(m *Member) {
-	b := bytes.TrimRight(o.readProc(m.Pid, "/comm"), "\n")
+	b, _ := o.fs().Read(m.Pid, "comm", &o.scratch)
+	b = bytes.TrimRight(b, "\n")
 	if len(b) > 0 && string(b) != m.Comm {
 		m.Comm = string(b)
 	}
@@ -366,33 +375,26 @@ func (o *Observer) refreshComm(m *Member) {
 
 // refresh reads the member's name, namespace pid and process group.
 func (o *Observer) refresh(m *Member) {
-	b := o.readProc(m.Pid, "/status")
-	for len(b) > 0 {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
+	st, err := o.fs().Status(m.Pid, &o.scratch)
+	if err != nil {
+		return
+	}
+	if st.Name != nil {
+		name := bytes.TrimSpace(st.Name)
+		if string(name) != m.Comm { // no allocation when unchanged
+			m.Comm = string(name)
 		}
-		switch {
-		case bytes.HasPrefix(line, []byte("Name:")):
-			name := bytes.TrimSpace(line[5:])
-			if string(name) != m.Comm { // no allocation when unchanged
-				m.Comm = string(name)
-			}
-		case bytes.HasPrefix(line, []byte("NSpid:")):
-			// host pid, then one pid per nested namespace: the contract's
-			// is the one below the holder's own, the second field here.
-			if v, ok := nthField(line[6:], 1); ok {
-				m.NSPid = v
-			}
-		case bytes.HasPrefix(line, []byte("NSpgid:")):
-			if v, ok := nthField(line[7:], 0); ok {
-				m.Pgid = v
-			}
-			m.NSPgid, _ = nthField(line[7:], 1)
-			return // the last line we need
+	}
+	// host pid, then one pid per nested namespace: the contract's is the
+	// one below the holder's own, the second field here.
+	if v, ok := st.NSPid.At(1); ok {
+		m.NSPid = v
+	}
+	if st.NSPgid != nil {
+		if v, ok := st.NSPgid.At(0); ok {
+			m.Pgid = v
 		}
+		m.NSPgid, _ = st.NSPgid.At(1)
 	}
 }
 
@@ -400,83 +402,8 @@ func (o *Observer) refresh(m *Member) {
 // namespace. A process gone already is taken to be a member: a sub-contract
 // does not end that fast.
 func (o *Observer) inNamespace(pid int) bool {
-	o.path = strconv.AppendInt(append(o.path[:0], o.proc+"/"...), int64(pid), 10)
-	o.path = append(o.path, "/ns/pid"...)
-	var st unix.Stat_t
-	if unix.Stat(string(o.path), &st) != nil {
-		return true
-	}
-	return st.Ino == o.nsIno
-}
-
-// readProc reads /proc/<pid><file> into the observer's scratch buffer:
-// this runs for every process the contract starts, so it allocates
-// nothing once the buffer has grown to fit. It reads to the end: a status
-// file with a long Groups line still yields its NSpid line. The result is
-// valid until the next call.
-func (o *Observer) readProc(pid int, file string) []byte {
-	o.path = strconv.AppendInt(append(o.path[:0], o.proc+"/"...), int64(pid), 10)
-	o.path = append(o.path, file...)
-	fd, err := unix.Open(string(o.path), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil
-	}
-	defer unix.Close(fd)
-	if o.scratch == nil {
-		o.scratch = make([]byte, 4096)
-	}
-	n := 0
-	for {
-		if n == len(o.scratch) {
-			o.scratch = append(o.scratch, make([]byte, len(o.scratch))...)
-		}
-		space := len(o.scratch) - n
-		r, err := unix.Read(fd, o.scratch[n:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil
-		}
-		n += r
-		// These files are made whole by the kernel: a read that did not
-		// fill the buffer reached the end, and a second one is saved.
-		if r < space {
-			break
-		}
-	}
-	if n == 0 {
-		return nil
-	}
-	return o.scratch[:n]
-}
-
-// nthField parses the n-th space-separated decimal field of b.
-func nthField(b []byte, n int) (int, bool) {
-	i := 0
-	for {
-		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
-			i++
-		}
-		if i == len(b) {
-			return 0, false
-		}
-		start := i
-		for i < len(b) && b[i] != ' ' && b[i] != '\t' {
-			i++
-		}
-		if n == 0 {
-			v := 0
-			for _, c := range b[start:i] {
-				if c < '0' || c > '9' {
-					return 0, false
-				}
-				v = v*10 + int(c-'0')
-			}
-			return v, true
-		}
-		n--
-	}
+	ino, err := o.fs().PidNamespace(pid)
+	return err != nil || ino == o.nsIno
 }
 
 func (o *Observer) exit(ev connector.Event) []Event {
@@ -515,7 +442,7 @@ func (o *Observer) end(m *Member, status unix.WaitStatus) []Event {
 	if status.Signaled() {
 		d.Sender, d.Code, d.HasCode = o.sender(m, status.Signal())
 		if status.Signal() == unix.SIGBUS && !d.HasCode {
-			now := readMeminfo(o.proc, "HardwareCorrupted:")
+			now := o.readMeminfo("HardwareCorrupted:")
 			d.HWCorrupted = now > o.hwCorrupt
 			o.hwCorrupt = now
 		}
@@ -570,7 +497,7 @@ func (o *Observer) sender(m *Member, sig unix.Signal) (Sender, int32, bool) {
 	}
 	if x, ok := o.external[sig]; ok && x.when >= m.Start {
 		// Sent by the init, asked by a process outside.
-		return Sender{Kind: SenderOutside, Pid: x.requester, Comm: comm(o.proc, x.requester)}, 0, false
+		return Sender{Kind: SenderOutside, Pid: x.requester, Comm: o.comm(x.requester)}, 0, false
 	}
 	if o.tracer != nil {
 		if t, ok := o.tracer.Lookup(m.Pid, int(sig)); ok && t.When >= m.Start {
@@ -591,7 +518,7 @@ func (o *Observer) sender(m *Member, sig unix.Signal) (Sender, int32, bool) {
 			if _, member := o.members[t.SenderTgid]; member {
 				return Sender{Kind: SenderMember, Pid: t.SenderTgid}, t.Code, true
 			}
-			return Sender{Kind: SenderOutside, Pid: t.SenderTgid, Comm: comm(o.proc, t.SenderTgid)}, t.Code, true
+			return Sender{Kind: SenderOutside, Pid: t.SenderTgid, Comm: o.comm(t.SenderTgid)}, t.Code, true
 		}
 	}
 	if o.wasForwarded(sig, m.Start) {
@@ -621,25 +548,12 @@ func (o *Observer) sender(m *Member, sig unix.Signal) (Sender, int32, bool) {
 // in its flags, or gone), so that a member's SIGKILL is the kernel tearing
 // the namespace down.
 func (o *Observer) initExiting() bool {
-	b, err := os.ReadFile(o.proc + "/" + strconv.Itoa(o.init) + "/stat")
+	st, err := o.fs().Stat(o.init)
 	if err != nil {
-		return true
+		// Gone, or a stat line that could not be read.
+		return !errors.Is(err, procfs.ErrFormat)
 	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return false
-	}
-	f := bytes.Fields(b[i+1:])
-	// f[0] is field 3 (state); flags is field 9.
-	if len(f) < 7 {
-		return false
-	}
-	if f[0][0] == 'Z' || f[0][0] == 'X' {
-		return true
-	}
-	flags, err := strconv.ParseUint(string(f[6]), 10, 64)
-	const pfExiting = 0x4
-	return err == nil && flags&pfExiting != 0
+	return st.State.Exited() || st.Flags&procfs.PFExiting != 0
 }
 
 // knownNSPid says whether a live member has namespace pid nspid.
@@ -664,48 +578,25 @@ func (o *Observer) oomKilled() bool {
 func (o *Observer) readOOMKills() int64 {
 	if o.cgroupMem != "" {
 		if b, err := os.ReadFile(o.cgroupMem + "/memory.oom_control"); err == nil {
-			if v, ok := field(b, "oom_kill "); ok {
+			if v, ok := procfs.Value(b, "oom_kill "); ok {
 				return v
 			}
 		}
 	}
-	b, _ := os.ReadFile(o.proc + "/vmstat")
-	v, _ := field(b, "oom_kill ")
+	v, _ := o.fs().Value("vmstat", "oom_kill ")
 	return v
 }
 
-func readMeminfo(proc, key string) int64 {
-	b, _ := os.ReadFile(proc + "/meminfo")
-	v, _ := field(b, key)
+func (o *Observer) readMeminfo(key string) int64 {
+	v, _ := o.fs().Value("meminfo", key)
 	return v
 }
 
-// field finds "key value" at the start of a line and returns value.
-func field(b []byte, key string) (int64, bool) {
-	for len(b) > 0 {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
-		if bytes.HasPrefix(line, []byte(key)) {
-			f := bytes.Fields(line[len(key):])
-			if len(f) > 0 {
-				v, err := strconv.ParseInt(string(f[0]), 10, 64)
-				return v, err == nil
-			}
-		}
-	}
-	return 0, false
-}
-
-func comm(proc string, pid int) string {
-	b, err := os.ReadFile(proc + "/" + strconv.Itoa(pid) + "/comm")
-	if err != nil {
-		return ""
-	}
-	return string(bytes.TrimSpace(b))
+// comm names process pid, for a sender outside the contract ("" when it
+// is gone).
+func (o *Observer) comm(pid int) string {
+	c, _ := o.fs().Comm(pid)
+	return strings.TrimSpace(c)
 }
 
 func monotonic() uint64 {

@@ -16,7 +16,7 @@ const sentKeep = uint64(5 * time.Second)
 const sentPruneAt = 256
 
 // sentRecord is one signal a member sent, as the contract's init reported
-// it (unprivileged contracts; see cinit.c, handle_notification).
+// it (unprivileged contracts; see runtime/cinit/notify.c, ct_handle_notification).
 type sentRecord struct {
 	sig     unix.Signal
 	sender  int // namespace pid of the sender

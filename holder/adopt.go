@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ctrun/ctrun/events"
+	"github.com/ctrun/ctrun/procfs"
 	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/runtime"
 	"github.com/ctrun/ctrun/terms"
@@ -70,7 +69,7 @@ func Adopt(ctx context.Context, job Job) int {
 	defer h.close()
 	// The record stays where it is (root may adopt a user's contract).
 	h.reg = entry.Dir
-	c := &contract{h: h, run: 1, inst: inst, res: result{exit: -1, id: id}, adopted: true, buf: make([]byte, 64<<10)}
+	c := newContract(h, 1, inst, id)
 	if err := c.takeOver(&entry.Record, info); err != nil {
 		giveBack(inst, entry.Dir, id)
 		h.rep.errorf("cannot adopt contract %d: %v", id, err)
@@ -79,14 +78,12 @@ func Adopt(ctx context.Context, job Job) int {
 	h.rep.act(id, "adopt", "adopted: this ctrun now holds contract %d", id)
 	c.hold()
 	c.finish()
-	if c.res.exit >= 0 {
-		return c.res.exit
-	}
 	return c.res.status()
 }
 
 // takeOver records the new holder and follows the members already there.
-func (c *contract) takeOver(rec *registry.Record, info runtime.Adopted) error {
+// Their making was not seen: the observer's view is partial.
+func (c *contract) takeOver(rec *registry.Record, info runtime.AdoptInfo) error {
 	h := c.h
 	id := c.res.id
 	rec.Holder = registry.Self()
@@ -98,28 +95,13 @@ func (c *contract) takeOver(rec *registry.Record, info runtime.Adopted) error {
 		// Keep the record the directory owner's, or it would be refused.
 		_ = os.Lchown(h.reg.Path(id), owner, -1)
 	}
-	if h.tracer.ready() {
-		if dev, ino, err := c.inst.PidNamespace(); err == nil {
-			h.tracer.setNamespace(dev, ino)
-		}
-	}
-	c.obs = events.NewObserver(id, id, h.tracer.lookup(), c.inst.CgroupPaths()["memory"], &h.seq)
-	if h.nested {
-		c.obs.NoProc()
-	} else if _, ino, err := c.inst.PidNamespace(); err == nil {
-		// Tells members from the processes of sub-contracts.
-		c.obs.SetNamespace(ino)
-	}
-	if len(rec.Command) > 0 {
-		c.obs.CommandName = rec.Command[0]
-	}
-	c.obs.Detail = needsDetail(h.job.Terms)
+	c.observe()
+	c.partial = true
 	c.obs.Adopt(members(id), info.CommandNSPid)
-	c.started = true
 	if info.Exited {
 		c.res.cmd, c.res.haveCmd = info.Status, true
 	}
-	return nil
+	return c.moveTo(phaseRunning)
 }
 
 func dirOwner(dir string) (int, bool) {
@@ -133,28 +115,18 @@ func dirOwner(dir string) (int, bool) {
 // members lists the host pids of the processes in init's PID namespace,
 // but the init.
 func members(init int) []int {
-	ns, err := os.Readlink("/proc/" + strconv.Itoa(init) + "/ns/pid")
+	ns, err := procfs.Default.Namespace(init)
 	if err != nil {
 		return nil
 	}
-	var out []int
-	des, _ := os.ReadDir("/proc")
-	for _, de := range des {
-		pid, err := strconv.Atoi(de.Name())
-		if err != nil || pid == init {
-			continue
-		}
-		if l, err := os.Readlink("/proc/" + de.Name() + "/ns/pid"); err == nil && l == ns {
-			out = append(out, pid)
-		}
-	}
-	return out
+	pids, _ := procfs.Default.NamespacePids(ns)
+	return pids
 }
 
 // giveBack lets an adopted contract go again after a failed take-over: its
 // init goes on orphaned. Should the contract have ended meanwhile, the
 // init left its remains to us (see runtime.Instance.Abandon).
-func giveBack(inst *runtime.Instance, dir registry.Dir, id int) {
+func giveBack(inst runtime.Instance, dir registry.Dir, id int) {
 	if inst.Abandon() {
 		inst.Wait()
 		dir.Remove(id)

@@ -25,6 +25,7 @@ import (
 	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/restart"
 	"github.com/ctrun/ctrun/runtime"
+	"github.com/ctrun/ctrun/stream"
 	"github.com/ctrun/ctrun/terminal"
 	"github.com/ctrun/ctrun/terms"
 )
@@ -146,11 +147,14 @@ func (h *holder) setup() error {
 			return err
 		}
 	}
-	// The event stream for ctwatch; ctrun works without it.
-	if w, err := startWatchServer(state, h.hostPid); err == nil {
-		h.rep.watch = w
-	} else {
+	// The event stream for ctwatch; ctrun works without it. The contract
+	// being made meanwhile may not have made the state directory yet.
+	if err := registry.EnsureDir(state); err != nil {
 		h.rep.detailf(0, "no event stream for ctwatch: %v", err)
+	} else if w, err := stream.Listen(state, h.hostPid); err != nil {
+		h.rep.detailf(0, "no event stream for ctwatch: %v", err)
+	} else {
+		h.rep.watch = w
 	}
 	if h.signals, err = newSignalRelay(); err != nil {
 		return err
@@ -163,15 +167,15 @@ func (h *holder) watchPath() string {
 	if h.rep.watch == nil {
 		return ""
 	}
-	return h.rep.watch.path
+	return h.rep.watch.Path()
 }
 
 func (h *holder) close() {
 	h.rep.flush()
 	if h.rep.watch != nil {
-		h.rep.watch.close()
+		h.rep.watch.Close()
 		// The state directory goes too once nothing is left in it.
-		_ = os.Remove(filepath.Dir(h.rep.watch.path))
+		_ = os.Remove(filepath.Dir(h.rep.watch.Path()))
 	}
 	if h.eventLog != nil {
 		h.eventLog.Close()
@@ -205,9 +209,7 @@ func (h *holder) loop(first *pending) int {
 		res := h.runContract(next)
 		next = nil
 		switch {
-		case res.exit >= 0:
-			return res.exit
-		case res.stopped || !res.fatal:
+		case res.outcome != outcomeFatal:
 			return res.status()
 		case !policy.Allows(restarts):
 			if t.Restart {
@@ -231,33 +233,6 @@ func (h *holder) loop(first *pending) int {
 		}
 		h.previous = res.id
 	}
-}
-
-// result is how one contract ended.
-type result struct {
-	id int
-	// exit >= 0 ends ctrun with that status at once (an error, a lifetime
-	// that returned early, a command that could not be executed).
-	exit     int
-	cmd      unix.WaitStatus
-	haveCmd  bool
-	fatal    bool
-	stopped  bool
-	ranFor   time.Duration
-	abandons bool
-}
-
-// status is ctrun's exit status for the command's end.
-func (r result) status() int {
-	switch {
-	case !r.haveCmd:
-		return ExitInternal
-	case r.cmd.Exited():
-		return r.cmd.ExitStatus()
-	case r.cmd.Signaled():
-		return ExitSignaled
-	}
-	return ExitInternal
 }
 
 // signalRelay hands ctrun's stop signals (and SIGWINCH) to the loop

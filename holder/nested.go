@@ -14,7 +14,7 @@ import (
 
 	"github.com/ctrun/ctrun/events/connector"
 	"github.com/ctrun/ctrun/runtime"
-	"github.com/ctrun/ctrun/runtime/cinit"
+	"github.com/ctrun/ctrun/runtime/cinit/wire"
 )
 
 // A ctrun inside a contract (or any container) runs in a PID namespace
@@ -29,9 +29,6 @@ func nonce() uint32 {
 	_, _ = rand.Read(b[:])
 	return binary.NativeEndian.Uint32(b[:])
 }
-
-// nonceName is the name a process takes to be recognised (15 bytes max).
-func nonceName(n uint32) string { return fmt.Sprintf("ctn-%08x", n) }
 
 // awaitComm reads process events until one renames a process to name, and
 // returns its host thread-group id. Other events are dropped: nothing else
@@ -61,7 +58,7 @@ func ownHostPid(conn *connector.Conn) (int, error) {
 	defer goruntime.UnlockOSThread()
 	var old [16]byte
 	_ = unix.Prctl(unix.PR_GET_NAME, uintptr(unsafePointer(&old[0])), 0, 0, 0)
-	name := nonceName(nonce())
+	name := wire.NonceName(nonce())
 	if err := prctlName(name); err != nil {
 		return 0, err
 	}
@@ -71,12 +68,12 @@ func ownHostPid(conn *connector.Conn) (int, error) {
 }
 
 // initHostPid learns the host pid of an instance's init (the contract id).
-func initHostPid(conn *connector.Conn, inst *runtime.Instance) (int, error) {
+func initHostPid(conn *connector.Conn, inst runtime.Instance) (int, error) {
 	n := nonce()
-	if err := inst.Send(cinit.Message{Type: cinit.MsgWhoAmI, A: int32(n)}); err != nil {
+	if err := inst.Send(wire.WhoAmI{Nonce: n}.Message()); err != nil {
 		return 0, err
 	}
-	return awaitComm(conn, nonceName(n), 2*time.Second)
+	return awaitComm(conn, wire.NonceName(n), 2*time.Second)
 }
 
 // parent is the contract this ctrun runs inside (0: none): its command's

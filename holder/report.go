@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/ctrun/ctrun/events"
+	"github.com/ctrun/ctrun/stream"
 	"github.com/ctrun/ctrun/terms"
 )
 
@@ -23,7 +24,7 @@ type reporter struct {
 	level terms.Verbosity
 	// streams receive the JSON lines; nil ones are skipped.
 	log   io.Writer
-	watch *watchServer
+	watch *stream.Server
 }
 
 func (r *reporter) line(s string) {
@@ -59,7 +60,7 @@ func (r *reporter) stream(l events.Line) {
 		r.mu.Unlock()
 	}
 	if r.watch != nil {
-		r.watch.publish(l.Ctid, item{notice: &l})
+		r.watch.PublishNotice(l)
 	}
 }
 
@@ -89,7 +90,7 @@ func (r *reporter) event(e events.Event, critical bool) {
 		r.mu.Unlock()
 	}
 	if r.watch != nil {
-		r.watch.publish(e.Contract, item{ev: e, critical: critical})
+		r.watch.Publish(e, critical)
 	}
 	if r.level < terms.Verbose {
 		return

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ctrun/ctrun/runtime/cinit/wire"
+	"github.com/ctrun/ctrun/stream"
 )
 
 // StateEnv names, in a contract init's environment, the state directory
@@ -21,7 +24,7 @@ import (
 const StateEnv = "CTRUN_STATE"
 
 // InitName is the name (comm) of every contract's init.
-const InitName = "ctrun-init"
+const InitName = wire.InitName
 
 // State is what a contract is to its holder.
 type State string
@@ -44,9 +47,9 @@ type Entry struct {
 	PidNSIno uint64
 }
 
-// EndpointPath is the contract's endpoint (see runtime/cinit/protocol.h).
+// EndpointPath is the contract's endpoint (see runtime/cinit/wire/protocol.h).
 func (d Dir) EndpointPath(id int) string {
-	return filepath.Join(string(d), strconv.Itoa(id)+".sock")
+	return filepath.Join(string(d), strconv.Itoa(id)+wire.SockSuffix)
 }
 
 // ErrNoContract means no live contract has that id (for the caller).
@@ -322,7 +325,7 @@ func (d Dir) collectHolderSockets() {
 		return
 	}
 	for _, de := range des {
-		if !strings.HasPrefix(de.Name(), "holder-") || !strings.HasSuffix(de.Name(), ".sock") {
+		if !stream.IsSocketName(de.Name()) {
 			continue
 		}
 		p := filepath.Join(string(d), de.Name())

@@ -16,10 +16,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ctrun/ctrun/procfs"
 )
 
 // Process names a process beyond pid reuse: its start time (in clock
@@ -78,11 +79,11 @@ type Record struct {
 
 // OwnPidNS is the caller's PID namespace (nsfs inode), 0 if unknown.
 func OwnPidNS() uint64 {
-	var st unix.Stat_t
-	if unix.Stat("/proc/self/ns/pid", &st) != nil {
+	ino, err := procfs.Default.OwnPidNamespace()
+	if err != nil {
 		return 0
 	}
-	return st.Ino
+	return ino
 }
 
 // Dir is the registry directory of the caller.
@@ -157,8 +158,8 @@ func (p Process) Alive() bool {
 	if p.Pid <= 0 {
 		return false
 	}
-	state, st, err := stat(p.Pid)
-	return err == nil && st == p.Start && state != 'Z' && state != 'X'
+	st, err := procfs.Default.Stat(p.Pid)
+	return err == nil && st.StartTime == p.Start && !st.State.Exited()
 }
 
 // StartTime reads a process's start time from /proc/PID/stat.
@@ -169,23 +170,8 @@ func StartTime(pid int) (uint64, error) {
 
 // stat reads a process's state and start time from /proc/PID/stat.
 func stat(pid int) (state byte, start uint64, err error) {
-	var buf [1024]byte // up to starttime (field 22) the line is far shorter
-	b, err := procRead("/proc/"+strconv.Itoa(pid)+"/stat", buf[:])
-	if err != nil {
-		return 0, 0, err
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, 0, fmt.Errorf("parse /proc/%d/stat", pid)
-	}
-	f := strings.Fields(s[i+1:])
-	// f[0] is field 3 (state); starttime is field 22.
-	if len(f) < 20 || len(f[0]) == 0 {
-		return 0, 0, fmt.Errorf("parse /proc/%d/stat", pid)
-	}
-	start, err = strconv.ParseUint(f[19], 10, 64)
-	return f[0][0], start, err
+	st, err := procfs.Default.Stat(pid)
+	return byte(st.State), st.StartTime, err
 }
 
 // Now is the record's timestamp format.

@@ -3,11 +3,13 @@ package registry
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ctrun/ctrun/procfs"
+	"github.com/ctrun/ctrun/runtime/cinit/wire"
 )
 
 // verify refuses a live record whose contract could not be what it
@@ -23,17 +25,15 @@ func (e *Entry) verify(owner int, selfNS uint64) error {
 	if owner >= 0 && e.UID != owner {
 		return fmt.Errorf("record %s claims creator uid %d but its directory belongs to uid %d: refusing it", path, e.UID, owner)
 	}
-	proc := "/proc/" + strconv.Itoa(e.ID)
-	var st unix.Stat_t
-	if err := unix.Stat(proc, &st); err != nil {
+	uid, err := procfs.Default.Owner(e.ID)
+	if err != nil {
 		return nil // gone meanwhile: judged dead next time
 	}
-	if owner >= 0 && int(st.Uid) != owner {
-		return fmt.Errorf("record %s names as the contract's init pid %d, a process of uid %d, not of the directory's owner %d: refusing it", path, e.ID, st.Uid, owner)
+	if owner >= 0 && uid != owner {
+		return fmt.Errorf("record %s names as the contract's init pid %d, a process of uid %d, not of the directory's owner %d: refusing it", path, e.ID, uid, owner)
 	}
-	var buf [64]byte
-	if b, err := procRead(proc+"/comm", buf[:]); err == nil {
-		comm := strings.TrimSpace(string(b))
+	if comm, err := procfs.Default.Comm(e.ID); err == nil {
+		comm = strings.TrimSpace(comm)
 		if !isInitName(comm) {
 			if starting(e.ID) {
 				return errStarting
@@ -41,14 +41,14 @@ func (e *Entry) verify(owner int, selfNS uint64) error {
 			return fmt.Errorf("record %s names as the contract's init pid %d, which is no contract init (%q): refusing it", path, e.ID, comm)
 		}
 	}
-	var ns unix.Stat_t
-	if unix.Stat(proc+"/ns/pid", &ns) != nil {
+	ns, err := procfs.Default.PidNamespace(e.ID)
+	if err != nil {
 		return nil // not ours to see
 	}
-	if selfNS != 0 && ns.Ino == selfNS {
+	if selfNS != 0 && ns == selfNS {
 		return fmt.Errorf("record %s names as the contract's init pid %d, a process without a PID namespace of its own: refusing it", path, e.ID)
 	}
-	e.PidNSIno = ns.Ino
+	e.PidNSIno = ns
 	return nil
 }
 
@@ -72,35 +72,14 @@ func starting(pid int) bool {
 	return err == nil && age < startGrace
 }
 
-// processAge is how long pid has run (from its start time in clock ticks
-// since boot, and the machine's uptime).
-func processAge(pid int) (time.Duration, error) {
-	st, err := StartTime(pid)
-	if err != nil {
-		return 0, err
-	}
-	var buf [64]byte
-	b, err := procRead("/proc/uptime", buf[:])
-	if err != nil {
-		return 0, err
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0, fmt.Errorf("parse /proc/uptime")
-	}
-	up, err := strconv.ParseFloat(f[0], 64)
-	if err != nil {
-		return 0, err
-	}
-	// USER_HZ, the unit of start times, is 100 on every Linux.
-	return time.Duration(up*float64(time.Second)) - time.Duration(st)*(time.Second/100), nil
-}
+// processAge is how long pid has run.
+func processAge(pid int) (time.Duration, error) { return procfs.Default.Age(pid) }
 
 // isInitName says whether comm is a contract init's name. While it tells
 // a holder in another PID namespace its host pid, an init is briefly named
-// "ctn-" and that pid in hex (cinit.c, wait_go).
+// wire.NoncePrefix and that pid in hex (runtime/cinit/cinit.c, wait_go).
 func isInitName(comm string) bool {
-	return comm == InitName || strings.HasPrefix(comm, "ctn-")
+	return comm == InitName || strings.HasPrefix(comm, wire.NoncePrefix)
 }
 
 // dirOwner is the uid that owns d, or -1 when d cannot be examined.

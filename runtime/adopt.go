@@ -1,26 +1,37 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ctrun/ctrun/registry"
-	"github.com/ctrun/ctrun/runtime/cinit"
+	"github.com/ctrun/ctrun/runtime/cinit/wire"
 )
 
-// Adopted tells what the init knew of the command when a contract was
-// adopted.
-type Adopted struct {
-	// CommandNSPid is the command's pid inside the contract, 0 once it is
-	// gone.
-	CommandNSPid int
-	// Exited and Status: the command's end, when it came before.
-	Exited bool
-	Status unix.WaitStatus
+// AdoptInfo tells what the init knew of the command when a contract was
+// adopted: its pid inside the contract (0 once it is gone) and its end,
+// when it came before.
+type AdoptInfo = wire.AdoptReply
+
+// adopted is an orphaned contract this holder took over: its init is not
+// the caller's child, and is followed through a pidfd.
+type adopted struct {
+	control
+	stateDir string
+	pidfd    int
+	// cgroups are the contract's, as its record gave them.
+	cgroups  map[string]string
+	endpoint string
+
+	waitOnce sync.Once
+	waitErr  error
+	waited   chan struct{}
 }
 
 // Adopt takes over the orphaned contract id through its endpoint: the
@@ -28,42 +39,89 @@ type Adopted struct {
 // is not the caller's child: it is followed through a pidfd, opened before
 // the endpoint is asked (so the id cannot be a reused pid by then).
 // ErrHeld: the contract has a holder.
-func Adopt(endpoint string, id int, cgroups map[string]string) (*Instance, Adopted, error) {
+func Adopt(endpoint string, id int, cgroups map[string]string) (Instance, AdoptInfo, error) {
 	pidfd, err := unix.PidfdOpen(id, 0)
 	if err != nil {
-		return nil, Adopted{}, fmt.Errorf("contract %d: %w", id, err)
+		return nil, AdoptInfo{}, fmt.Errorf("contract %d: %w", id, err)
 	}
 	fd, err := dialEndpoint(endpoint)
 	if err != nil {
 		unix.Close(pidfd)
-		return nil, Adopted{}, err
+		return nil, AdoptInfo{}, err
 	}
-	r, err := request(fd, cinit.Message{Type: cinit.MsgAdopt})
-	if err != nil || r.Type != cinit.MsgOK {
+	r, err := request(fd, wire.Adopt{})
+	var reply wire.AdoptReply
+	if err == nil {
+		reply, err = wire.DecodeAdoptReply(r)
+	}
+	if err != nil {
 		unix.Close(fd)
 		unix.Close(pidfd)
-		if err == nil && r.Type == cinit.MsgBusy {
+		if errors.Is(err, wire.ErrBusy) {
 			err = ErrHeld
-		} else if err == nil {
-			err = fmt.Errorf("unexpected answer %d", r.Type)
 		}
-		return nil, Adopted{}, fmt.Errorf("adopt contract %d: %w", id, err)
+		return nil, AdoptInfo{}, fmt.Errorf("adopt contract %d: %w", id, err)
 	}
 	// The control socket blocks no more than any other.
 	var none unix.Timeval
 	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &none)
 	state, _ := registry.StateDir()
-	i := &Instance{
+	i := &adopted{
+		control:  control{file: os.NewFile(uintptr(fd), "ctrun-control"), initPid: id},
 		stateDir: state,
-		control:  os.NewFile(uintptr(fd), "ctrun-control"),
-		initPid:  id,
 		pidfd:    pidfd,
 		cgroups:  cgroups,
 		endpoint: endpoint,
 		waited:   make(chan struct{}),
 	}
-	i.opts.Cgroup = len(cgroups) > 0
-	return i, Adopted{CommandNSPid: int(r.A), Exited: r.B != 0, Status: unix.WaitStatus(r.C)}, nil
+	return i, reply, nil
+}
+
+// Start does nothing: the command of an adopted contract runs already.
+func (i *adopted) Start(Start) error { return nil }
+
+// CgroupPaths are the contract's cgroup directories, as recorded.
+func (i *adopted) CgroupPaths() map[string]string { return i.cgroups }
+
+// Kill ends the whole contract at once, through the pidfd (the id may be
+// a reused pid once the init is gone).
+func (i *adopted) Kill() error {
+	select {
+	case <-i.waited:
+		return nil
+	default:
+	}
+	if err := unix.PidfdSendSignal(i.pidfd, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
+		return fmt.Errorf("kill contract %d: %w", i.initPid, err)
+	}
+	return nil
+}
+
+// Wait waits for the init to exit.
+func (i *adopted) Wait() error {
+	i.waitOnce.Do(func() {
+		if err := waitPidfd(i.pidfd); err != nil {
+			i.waitErr = fmt.Errorf("wait for contract %d: %w", i.initPid, err)
+		}
+		close(i.waited)
+	})
+	<-i.waited
+	return i.waitErr
+}
+
+// Destroy removes what is left of the contract: its cgroups (the init
+// removes them itself, unless it was killed) and its endpoint.
+func (i *adopted) Destroy() {
+	i.close()
+	removeCgroups(i.cgroups)
+	if i.pidfd >= 0 {
+		unix.Close(i.pidfd)
+		i.pidfd = -1
+	}
+	if i.endpoint != "" {
+		_ = os.Remove(i.endpoint)
+	}
+	registry.RemoveIfEmpty(i.stateDir)
 }
 
 // waitPidfd waits for a process that is not the caller's child.

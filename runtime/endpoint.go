@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ctrun/ctrun/runtime/cinit"
+	"github.com/ctrun/ctrun/runtime/cinit/wire"
 )
 
 // A contract's endpoint is a socket its init listens on (protocol.h):
@@ -37,19 +37,19 @@ func dialEndpoint(path string) (int, error) {
 	return fd, nil
 }
 
-func request(fd int, m cinit.Message) (cinit.Message, error) {
-	if err := unix.Sendmsg(fd, m.Encode(), nil, nil, unix.MSG_NOSIGNAL); err != nil {
-		return cinit.Message{}, err
+func request(fd int, m wire.Typed) (wire.Message, error) {
+	if err := unix.Sendmsg(fd, m.Message().Encode(), nil, nil, unix.MSG_NOSIGNAL); err != nil {
+		return wire.Message{}, err
 	}
 	buf := make([]byte, 256)
 	n, _, err := unix.Recvfrom(fd, buf, 0)
 	if err != nil {
-		return cinit.Message{}, err
+		return wire.Message{}, err
 	}
 	if n == 0 {
-		return cinit.Message{}, ErrInitGone
+		return wire.Message{}, ErrInitGone
 	}
-	return cinit.DecodeMessage(buf[:n])
+	return wire.DecodeMessage(buf[:n])
 }
 
 // KillAll has the contract's init send sig to every member at once
@@ -60,12 +60,12 @@ func KillAll(endpoint string, sig unix.Signal) error {
 		return err
 	}
 	defer unix.Close(fd)
-	r, err := request(fd, cinit.Message{Type: cinit.MsgKillAll, A: int32(sig), B: int32(os.Getpid())})
+	r, err := request(fd, wire.KillAll{Sig: sig, Requester: os.Getpid()})
+	if err == nil {
+		err = wire.DecodeKillAllReply(r)
+	}
 	if err != nil {
 		return fmt.Errorf("signal contract: %w", err)
-	}
-	if r.Type != cinit.MsgOK {
-		return fmt.Errorf("signal contract: refused (%d)", r.Type)
 	}
 	return nil
 }
@@ -77,9 +77,10 @@ func Held(endpoint string) (bool, error) {
 		return false, err
 	}
 	defer unix.Close(fd)
-	r, err := request(fd, cinit.Message{Type: cinit.MsgPing})
+	r, err := request(fd, wire.Ping{})
 	if err != nil {
 		return false, err
 	}
-	return r.A != 0, nil
+	p, err := wire.DecodePingReply(r)
+	return p.Held, err
 }

@@ -8,7 +8,15 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ctrun/ctrun/getopt"
 )
+
+// UsageError is a command line that cannot be run: exit 125 with the
+// message and the usage line.
+type UsageError = getopt.UsageError
+
+var usagef = getopt.Usagef
 
 // Event is one kind of contract event.
 type Event uint
@@ -149,7 +157,7 @@ const optstring = "i:f:l:o:r:tvVF:A:a:E:"
 func Parse(args []string) (Terms, []string, []string, error) {
 	t := Default()
 	var warnings []string
-	opts, operands, err := Getopt(args, optstring)
+	opts, operands, err := getopt.Parse(args, optstring)
 	if err != nil {
 		return t, nil, nil, err
 	}

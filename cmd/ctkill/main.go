@@ -17,9 +17,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ctrun/ctrun/getopt"
+	"github.com/ctrun/ctrun/procfs"
 	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/runtime"
-	"github.com/ctrun/ctrun/terms"
 )
 
 const usage = `usage: ctkill [-s signal] [-a | -p pid | -r] ctid | ctkill -l [-n] ctid`
@@ -73,7 +74,7 @@ func parse(args []string) (request, error) {
 	if err != nil {
 		return request{}, err
 	}
-	opts, operands, err := terms.Getopt(args, "s:ap:rln")
+	opts, operands, err := getopt.Parse(args, "s:ap:rln")
 	if err != nil {
 		return request{}, err
 	}
@@ -158,7 +159,7 @@ func do(req request) error {
 		var b strings.Builder
 		for _, m := range ms {
 			if req.numeric {
-				fmt.Fprintln(&b, m.Host)
+				fmt.Fprintln(&b, m.Pid)
 			} else {
 				fmt.Fprintln(&b, m)
 			}
@@ -239,22 +240,15 @@ func find(id int) (*registry.Entry, error) {
 
 // initOwner tells whether pid is a contract's init, and its effective uid.
 func initOwner(pid int) (int, bool) {
-	p := "/proc/" + strconv.Itoa(pid)
-	comm, err := os.ReadFile(p + "/comm")
-	if err != nil || strings.TrimSpace(string(comm)) != registry.InitName {
+	comm, err := procfs.Default.Comm(pid)
+	if err != nil || strings.TrimSpace(comm) != registry.InitName {
 		return 0, false
 	}
-	b, err := os.ReadFile(p + "/status")
+	st, err := procfs.Default.Status(pid, &procfs.Scratch{})
 	if err != nil {
 		return 0, false
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 3 && f[0] == "Uid:" {
-			uid, err := strconv.Atoi(f[2])
-			return uid, err == nil
-		}
-	}
-	return 0, false
+	return st.Uid.At(1)
 }
 
 func endpointError(id int, err error) error {
@@ -272,9 +266,9 @@ func endpointError(id int, err error) error {
 func sendError(m member, err error) error {
 	switch {
 	case errors.Is(err, unix.ESRCH):
-		return failf("pid %d has exited", m.Host)
+		return failf("pid %d has exited", m.Pid)
 	case errors.Is(err, unix.EPERM):
-		return failf("pid %d: not permitted (it belongs to another user)", m.Host)
+		return failf("pid %d: not permitted (it belongs to another user)", m.Pid)
 	}
-	return failf("pid %d: %v", m.Host, err)
+	return failf("pid %d: %v", m.Pid, err)
 }

@@ -1,28 +1,21 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
-	"errors"
-	"io"
 	"sort"
 	"strconv"
 	"time"
 
 	"github.com/ctrun/ctrun/registry"
+	"github.com/ctrun/ctrun/stream"
 )
 
 // The holder keeps a replay queue of events per contract and says how
-// long each is on its watch socket (the record's Watch, a unix stream
-// socket): ctstat connects, writes "stat\n", reads one JSON line
-// {"queued":{"<ctid>":N,...}} and closes.
+// long each is on its watch socket (the record's Watch): ctstat asks each
+// holder once (stream.Stat).
 const (
-	statRequest = "stat\n"
 	// queryTimeout bounds a whole query (connect, ask, answer): a holder
 	// that does not answer in time counts as having nothing queued.
 	queryTimeout = 200 * time.Millisecond
-	// maxReply bounds what is read of an answer.
-	maxReply = 1 << 20
 )
 
 // holderKey names one holder to ask: its socket, the pid that must serve
@@ -79,32 +72,7 @@ func queryHolders(cs []contract, owners dirOwners) []error {
 
 // queryHolder asks one holder for its queue lengths. Nothing (and no
 // error) when there is no socket or no answer in time; the socket must be
-// the holder's (registry.DialHolder).
+// the holder's (stream.Dial).
 func queryHolder(k holderKey, deadline time.Time) (map[string]int, error) {
-	conn, err := registry.DialHolder(k.path, k.pid, k.owner, deadline)
-	if conn == nil {
-		return nil, err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(deadline)
-	if _, err := io.WriteString(conn, statRequest); err != nil {
-		return nil, nil
-	}
-	return readQueued(conn), nil
-}
-
-// readQueued reads the holder's one-line answer; nil when there is none
-// or it does not parse (the holder then counts as not answering).
-func readQueued(r io.Reader) map[string]int {
-	line, err := bufio.NewReader(io.LimitReader(r, maxReply)).ReadBytes('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
-		return nil
-	}
-	var reply struct {
-		Queued map[string]int `json:"queued"`
-	}
-	if json.Unmarshal(line, &reply) != nil {
-		return nil
-	}
-	return reply.Queued
+	return stream.Stat(k.path, k.pid, k.owner, deadline)
 }

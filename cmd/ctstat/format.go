@@ -139,7 +139,7 @@ func membersText(ms []member) string {
 	}
 	parts := make([]string, len(ms))
 	for i, m := range ms {
-		parts[i] = fmt.Sprintf("%d (%d)", m.Pid, m.NSpid)
+		parts[i] = fmt.Sprintf("%d (%d)", m.Pid, m.NSPid)
 	}
 	return strings.Join(parts, " ")
 }

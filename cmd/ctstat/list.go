@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -19,8 +18,6 @@ type contract struct {
 	// members are its processes (the init excluded), by host pid; only
 	// looked for with -v or -j.
 	members []member
-	// ns is the PID namespace of its init ("" when dead or not visible).
-	ns string
 	// inherited are the contracts it inherited (it is a regent).
 	inherited []int
 }
@@ -51,12 +48,7 @@ func collect(dirs []registry.Dir, o options) listing {
 		if len(want) > 0 && !want[e.ID] {
 			continue
 		}
-		c := contract{Entry: e, inherited: registry.InheritedBy(all, e.ID)}
-		if e.PidNSIno != 0 {
-			// As readlink(2) names it (members are matched by that).
-			c.ns = "pid:[" + strconv.FormatUint(e.PidNSIno, 10) + "]"
-		}
-		l.contracts = append(l.contracts, c)
+		l.contracts = append(l.contracts, contract{Entry: e, inherited: registry.InheritedBy(all, e.ID)})
 	}
 	if o.details() {
 		findMembers(l.contracts)

@@ -16,8 +16,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/ctrun/ctrun/getopt"
 	"github.com/ctrun/ctrun/registry"
-	"github.com/ctrun/ctrun/terms"
 )
 
 // Exit statuses (ctstat(1)).
@@ -86,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // getopt(3) would. Every error is a usage error.
 func parseArgs(args []string) (options, error) {
 	var o options
-	opts, operands, err := terms.Getopt(args, "ai:vj")
+	opts, operands, err := getopt.Parse(args, "ai:vj")
 	if err != nil {
 		return o, err
 	}
@@ -174,7 +174,7 @@ func positive(s, what string) (int, error) {
 }
 
 func usagef(format string, a ...any) error {
-	return &terms.UsageError{Msg: fmt.Sprintf(format, a...)}
+	return getopt.Usagef(format, a...)
 }
 
 // oneLine keeps a message on one line, whatever a record or the system

@@ -10,7 +10,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -25,8 +24,9 @@ import (
 	"time"
 
 	"github.com/ctrun/ctrun/events"
+	"github.com/ctrun/ctrun/getopt"
 	"github.com/ctrun/ctrun/registry"
-	"github.com/ctrun/ctrun/terms"
+	"github.com/ctrun/ctrun/stream"
 )
 
 const usage = "usage: ctwatch [-f] [-r] [-v] [-j] [ctid...]"
@@ -62,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func parse(args []string) (options, error) {
 	var o options
-	opts, operands, err := terms.Getopt(args, "frvj")
+	opts, operands, err := getopt.Parse(args, "frvj")
 	if err != nil {
 		return o, err
 	}
@@ -193,15 +193,15 @@ func (w *watch) connect(ctx context.Context, all bool) int {
 }
 
 // read follows one holder's stream until it ends. The socket must be the
-// holder's, pid, and owned by the record's owner (registry.DialHolder):
-// root never writes to a socket a user merely named in a record.
+// holder's, pid, and owned by the record's owner (stream.Dial): root never
+// writes to a socket a user merely named in a record.
 func (w *watch) read(ctx context.Context, path string, pid, owner int, all bool) {
 	defer func() {
 		w.mu.Lock()
 		w.holders[path] = false
 		w.mu.Unlock()
 	}()
-	c, err := registry.DialHolder(path, pid, owner, time.Now().Add(time.Second))
+	c, err := stream.Dial(path, pid, owner, time.Now().Add(time.Second))
 	if c == nil {
 		if err != nil {
 			w.mu.Lock()
@@ -214,37 +214,22 @@ func (w *watch) read(ctx context.Context, path string, pid, owner int, all bool)
 		return
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Time{}) // a stream: read for as long as it lasts
-	go func() { <-ctx.Done(); c.Close() }()
-	req := "watch"
-	if w.opts.replay {
-		req += " replay"
-	}
-	if w.opts.reliable {
-		req += " reliable"
-	}
-	if _, err := io.WriteString(c, req+"\n"); err != nil {
-		return
-	}
-	sc := bufio.NewScanner(c)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		var l events.Line
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			continue
-		}
-		w.show(l, sc.Bytes(), all)
-	}
+	// The stream ends when the holder goes (or hangs up on us): nothing
+	// more to say, the next look finds its successor if there is one.
+	_ = stream.Watch(ctx, c, stream.WatchOptions{Replay: w.opts.replay, Reliable: w.opts.reliable}, func(l events.Line, raw []byte) {
+		w.show(l, raw, all)
+	})
 }
 
 // show prints a line of a followed contract.
 func (w *watch) show(l events.Line, raw []byte, all bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if l.Type == "lost" {
+	lost := stream.IsLost(l)
+	if lost {
 		fmt.Fprintf(w.errw, "ctwatch: %d events lost: too slow to keep up\n", l.Lost)
 	}
-	if !all && l.Type != "lost" && !w.follow[l.Ctid] {
+	if !all && !lost && !w.follow[l.Ctid] {
 		return
 	}
 	if l.Action == "restarted" && l.NewCtid != 0 {

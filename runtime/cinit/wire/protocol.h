@@ -1,10 +1,16 @@
 /*
  * protocol.h: the wire format between a contract's holder (ctrun, Go) and
- * the contract's init (cinit.c, PID 1 of the contract).
+ * the contract's init (the C files of runtime/cinit, PID 1 of the
+ * contract).
  *
- * Kept in one header so that the Go side (runtime/cinit/protocol.go) can be
- * checked against it by a test. All integers are host-endian int32: both
- * ends always run on the same machine.
+ * The one source of every number and name both sides use: the init's C
+ * files include it, and the Go side, package wire, takes its constants
+ * from it through cgo (names.go), so nothing here is written twice; wire
+ * gives each message below a Go type (control.go, endpoint.go). What cgo
+ * cannot carry as a constant, the layout of struct ct_msg, wire's tests
+ * check against the C compiler's own view (layout.go).
+ * All integers are host-endian int32: both ends always run on the same
+ * machine.
  *
  * The init also listens on the contract's endpoint, a SOCK_SEQPACKET unix
  * socket at <state dir>/<id>.sock (mode 0600 in the user's 0700 state
@@ -22,7 +28,7 @@
  * File descriptors the init is started with (libcontainer passes them as
  * ExtraFiles, so they land at 3 and up in this order):
  *   3  control socket (SOCK_SEQPACKET), both directions, messages below
- *   4  configuration (a memfd the holder fills before "go"; read_config)
+ *   4  configuration (a memfd the holder fills before "go"; ct_read_config)
  *   5  the user's stdin, 6 stdout, 7 stderr (only those marked open)
  *   8+ further inherited descriptors to hand on at their original numbers
  */
@@ -37,6 +43,23 @@
 #define CT_MAX_EXTRA 4096
 
 #define CT_CONFIG_MAGIC "CTRUNCF1"
+#define CT_CONFIG_MAGIC_LEN 8 /* the configuration's first bytes */
+_Static_assert(sizeof(CT_CONFIG_MAGIC) - 1 == CT_CONFIG_MAGIC_LEN, "CT_CONFIG_MAGIC_LEN");
+
+/*
+ * Names. The init is "<binary> contract-init" (argv[1]) and calls itself
+ * "ctrun-init" (its comm, which ctstat and ctkill look for). For
+ * CT_M_WHOAMI it takes the name "ctn-" and the nonce in 8 hex digits for a
+ * moment: a process name holds 15 bytes. A holder's event socket is
+ * "holder-<host pid>.sock" in the state directory, next to the contracts'
+ * endpoints "<id>.sock"; an orphaned contract's init removes stale ones.
+ */
+#define CT_INIT_ARG "contract-init"
+#define CT_INIT_NAME "ctrun-init"
+#define CT_NONCE_PREFIX "ctn-"
+#define CT_NONCE_FORMAT CT_NONCE_PREFIX "%08x"
+#define CT_HOLDER_SOCK_PREFIX "holder-"
+#define CT_SOCK_SUFFIX ".sock"
 
 /* configuration flags */
 #define CT_F_NOORPHAN 0x1 /* holder gone: kill every member */
@@ -47,7 +70,7 @@
 /* holder -> init */
 #define CT_M_GO 1     /* a = contract id: start the command */
 #define CT_M_SIGNAL 2 /* a = signal, b = scope, c = namespace pid or pgid */
-#define CT_M_WHOAMI 3 /* a = nonce: set the name "ctn-<nonce in hex>" for a moment, then answer */
+#define CT_M_WHOAMI 3 /* a = nonce: take the name CT_NONCE_FORMAT for a moment, then answer with the same message */
 #define CT_M_WATCHEMPTY 4 /* report CT_M_OWNEMPTY once no member is left but sub-contracts */
 
 #define CT_SCOPE_COMMAND 0 /* the command's process, or every member once it is gone */

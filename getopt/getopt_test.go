@@ -1,4 +1,4 @@
-package terms
+package getopt
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 
 const testOptstring = "i:f:l:o:r:tvVF:A:a:"
 
-func TestGetopt(t *testing.T) {
+func TestParse(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		args     []string
@@ -143,15 +143,15 @@ func TestGetopt(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts, operands, err := Getopt(tc.args, testOptstring)
+			opts, operands, err := Parse(tc.args, testOptstring)
 			if err != nil {
-				t.Fatalf("Getopt(%q) error: %v", tc.args, err)
+				t.Fatalf("Parse(%q) error: %v", tc.args, err)
 			}
 			if len(opts) != len(tc.opts) || (len(opts) > 0 && !reflect.DeepEqual(opts, tc.opts)) {
-				t.Errorf("Getopt(%q) options = %+v, want %+v", tc.args, opts, tc.opts)
+				t.Errorf("Parse(%q) options = %+v, want %+v", tc.args, opts, tc.opts)
 			}
 			if len(operands) != len(tc.operands) || (len(operands) > 0 && !reflect.DeepEqual(operands, tc.operands)) {
-				t.Errorf("Getopt(%q) operands = %q, want %q", tc.args, operands, tc.operands)
+				t.Errorf("Parse(%q) operands = %q, want %q", tc.args, operands, tc.operands)
 			}
 		})
 	}
@@ -172,16 +172,16 @@ func TestGetoptErrors(t *testing.T) {
 		{"missing argument at the end of a group", []string{"-tr"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts, operands, err := Getopt(tc.args, testOptstring)
+			opts, operands, err := Parse(tc.args, testOptstring)
 			var ue *UsageError
 			if !errors.As(err, &ue) {
-				t.Fatalf("Getopt(%q) error = %v (%T), want *UsageError", tc.args, err, err)
+				t.Fatalf("Parse(%q) error = %v (%T), want *UsageError", tc.args, err, err)
 			}
 			if ue.Msg == "" || ue.Error() != ue.Msg {
 				t.Errorf("usage error message %q / Error() %q: want the same, non-empty", ue.Msg, ue.Error())
 			}
 			if opts != nil || operands != nil {
-				t.Errorf("Getopt(%q) on error returned options %+v, operands %q; want none", tc.args, opts, operands)
+				t.Errorf("Parse(%q) on error returned options %+v, operands %q; want none", tc.args, opts, operands)
 			}
 		})
 	}

@@ -1,4 +1,8 @@
-package terms
+// Package getopt splits a command line the way POSIX getopt(3) does, for
+// every ctrun command: grouped options, attached or separate arguments,
+// "--", and parsing that stops at the first operand. A usage error is one
+// type, so each command can give its documented exit status for it.
+package getopt
 
 import "fmt"
 
@@ -14,15 +18,16 @@ type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
 
-func usagef(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
+// Usagef makes a UsageError.
+func Usagef(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
 
-// Getopt splits args (without the program name) like POSIX getopt(3) with
+// Parse splits args (without the program name) like POSIX getopt(3) with
 // the given optstring ("a:b" = -a takes an argument, -b does not): options
 // may be grouped (-tr1) and their arguments attached (-fcore) or separate
 // (-f core); "--" ends the options; parsing stops at the first operand, so
 // the command's own options are never taken for ours. It returns the
 // options in order and the operands.
-func Getopt(args []string, optstring string) ([]Option, []string, error) {
+func Parse(args []string, optstring string) ([]Option, []string, error) {
 	takes := map[byte]bool{}
 	for i := 0; i < len(optstring); i++ {
 		c := optstring[i]
@@ -48,7 +53,7 @@ func Getopt(args []string, optstring string) ([]Option, []string, error) {
 			c := a[j]
 			arg, known := takes[c]
 			if !known || c == ':' {
-				return nil, nil, usagef("unknown option -%c", c)
+				return nil, nil, Usagef("unknown option -%c", c)
 			}
 			if !arg {
 				opts = append(opts, Option{Letter: c})
@@ -58,7 +63,7 @@ func Getopt(args []string, optstring string) ([]Option, []string, error) {
 				opts = append(opts, Option{Letter: c, Arg: a[j+1:]})
 			} else {
 				if i >= len(args) {
-					return nil, nil, usagef("option -%c needs an argument", c)
+					return nil, nil, Usagef("option -%c needs an argument", c)
 				}
 				opts = append(opts, Option{Letter: c, Arg: args[i]})
 				i++

@@ -1,4 +1,9 @@
-package cinit
+// Package wire is the format of what a contract's holder (Go) and its init
+// (runtime/cinit, C) exchange: the configuration the init reads, the
+// messages of the control socket and of the contract's endpoint, and the
+// names both sides use. protocol.h is the one source; the Go side reads it
+// through cgo.
+package wire
 
 import (
 	"encoding/binary"
@@ -7,7 +12,7 @@ import (
 )
 
 // Config is what the init needs to start the command; it is written to a
-// memfd the init reads at start (format: read_config in cinit.c).
+// memfd the init reads at start (format: ct_read_config in ../protocol.c).
 type Config struct {
 	Flags    uint32
 	UID, GID uint32
@@ -67,7 +72,10 @@ func (c *Config) Encode() []byte {
 	return b
 }
 
-// Message is one message of the control socket (struct ct_msg).
+// Message is one message of the control socket or of an endpoint (struct
+// ct_msg) in its raw form: what its words mean depends on its type. Build
+// one with a typed message's Message method and read one with Decode (or
+// a reply decoder: endpoint.go) rather than by A, B, C, D.
 type Message struct {
 	Type       int32
 	A, B, C, D int32

@@ -1,4 +1,4 @@
-package cinit
+package wire
 
 import (
 	"reflect"

@@ -1,0 +1,53 @@
+package holder
+
+// finish removes what the contract left once holding is over: the init's
+// remains, the record, the instance's files and cgroups. A husk is let go
+// instead: its init stays for the sub-contracts and cleans up after them.
+func (c *contract) finish() {
+	if c.phase == phaseHusk {
+		c.releaseHusk()
+		return
+	}
+	c.reapInit()
+	c.h.reg.Remove(c.res.id)
+	c.inst.Destroy()
+	if c.h.rep.watch != nil {
+		c.h.rep.watch.Forget(c.res.id)
+	}
+	if c.h.tty != nil {
+		c.h.tty.EndSession()
+	}
+}
+
+// releaseHusk lets the init go on alone: it stays as long as the
+// sub-contracts do, then removes what is left (its cgroup, its endpoint,
+// its record) as an orphaned contract's init does. The record stays until
+// then, as a husk's: should the init be killed, whoever lists contracts
+// next collects what it left. It is marked while the contract is still
+// held, so the init's own cleanup comes after.
+func (c *contract) releaseHusk() {
+	_ = c.h.reg.MarkHusk(c.res.id)
+	if c.inst.Abandon() {
+		// It ended meanwhile, leaving the cleanup to us.
+		c.moveTo(phaseEnded)
+		c.finish()
+		return
+	}
+	if c.h.rep.watch != nil {
+		c.h.rep.watch.Forget(c.res.id)
+	}
+	if c.h.tty != nil {
+		c.h.tty.DropSession()
+	}
+}
+
+// reapInit: the init has exited (or is made to). Reap it, then read the
+// rest of the process events: the init's exit, and so every member's, is
+// in the socket once it is reaped.
+func (c *contract) reapInit() {
+	if c.phase.live() {
+		c.moveTo(phaseEnded)
+	}
+	c.inst.Wait()
+	c.drainEvents()
+}

@@ -1,0 +1,208 @@
+package holder
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/ctrun/ctrun/events"
+	"github.com/ctrun/ctrun/registry"
+	"github.com/ctrun/ctrun/runtime/cinit/wire"
+	"github.com/ctrun/ctrun/terms"
+)
+
+// The holder's reactions: to each message of the init, to each contract
+// event the observer makes of the process events, and to ctrun's own stop
+// signals. What each does depends on the contract's phase; each is unit
+// tested per phase with a fake instance (react_test.go).
+
+// message reacts to one message of the init.
+func (c *contract) message(m wire.Message) {
+	id := c.res.id
+	v, err := wire.Decode(m)
+	if err != nil {
+		c.h.rep.detailf(id, "%v", err)
+		return
+	}
+	switch v := v.(type) {
+	case wire.Started:
+		c.h.rep.detailf(id, "command started: pid %d in the contract", v.NSPid)
+		if c.phase == phaseStarting {
+			c.moveTo(phaseRunning) // a fatal event or a stop may have come first
+		}
+		if c.h.job.Terms.Lifetime == terms.LifeNone {
+			c.res.returnWith(0)
+			c.moveTo(phaseReleased)
+		}
+	case wire.ExecFailed:
+		c.res.returnWith(c.execFailure(v.Errno, v.Stage))
+	case wire.CommandExited:
+		c.res.cmd, c.res.haveCmd = v.Status, true
+		if c.h.job.Terms.Lifetime == terms.LifeChild {
+			c.moveTo(phaseReleased)
+		} else if c.h.nested && c.subcontracts() > 0 {
+			// Members and sub-contracts look alike from here: the init
+			// tells when only sub-contracts are left.
+			c.watchEmpty()
+		}
+	case wire.Exiting:
+		// The init found the contract empty and goes, leaving the
+		// cleanup to us.
+		c.moveTo(phaseEnded)
+	case wire.OwnEmpty:
+		// Only sub-contracts are left in the init's namespace.
+		if c.phase.live() {
+			c.moveTo(phaseHusk)
+			c.event(c.obs.EmptyEvent())
+		}
+	case wire.Sent:
+		c.obs.Sent(events.SentSignal(v))
+	case wire.ExternalSent:
+		// ctkill -a: the init sends it, on behalf of a process outside.
+		c.obs.External(v.Sig, v.Requester, v.When)
+	case wire.NotifyOff:
+		c.h.rep.detailf(id, "signals sent by members cannot be observed (%v): a member's signal to a member may be reported as a signal from outside", v.Errno)
+	}
+}
+
+// execFailure reports why the command could not run and returns ctrun's
+// exit status for it.
+func (c *contract) execFailure(errno unix.Errno, stage int) int {
+	name := c.h.job.Argv[0]
+	switch stage {
+	case wire.StageExec:
+		c.h.rep.errorf("%s: %v", name, errno)
+		if errno == unix.ENOENT {
+			return ExitNotFound
+		}
+		return ExitNotExec
+	case wire.StageChdir:
+		c.h.rep.errorf("cannot enter the working directory %s: %v", c.h.job.Dir, errno)
+	case wire.StageRoot:
+		c.h.rep.errorf("cannot show the host's root inside the contract: %v", errno)
+	default:
+		c.h.rep.errorf("cannot set up the command's process: %v", errno)
+	}
+	return ExitInternal
+}
+
+// event reports a contract event and acts on it if it is fatal. A fatal
+// event counts unless the user stopped the contract or the holder let it
+// go; one read after the init ended still counts (the death it reports
+// was the contract's), though there is nothing left to kill.
+func (c *contract) event(e events.Event) {
+	t := c.h.job.Terms
+	watched := t.Informative.Has(e.Kind) || t.Fatal.Has(e.Kind) || (e.Kind == terms.Empty && t.Lifetime == terms.LifeContract)
+	fatal := t.Fatal.Has(e.Kind) && c.res.outcome != outcomeStopped && c.phase != phaseReleased
+	if watched || fatal {
+		c.h.rep.event(e, fatal)
+	}
+	if e.Kind == terms.Empty && c.obs.Subcontracts() > 0 && c.phase.live() {
+		// The init stays for the sub-contracts (killing it would end
+		// them): the contract itself is over.
+		c.moveTo(phaseHusk)
+	}
+	if e.Kind == terms.Exit && e.Pid > 0 && !c.res.haveCmd && c.obs.IsCommand(e.Pid) {
+		// The init could not report it (it was killed with the contract).
+		c.res.cmd, c.res.haveCmd = e.Status, true
+	}
+	if !fatal {
+		return
+	}
+	if t.Options.PgrpOnly {
+		c.res.settle(outcomeFatal)
+		c.killGroup(e)
+		return
+	}
+	if c.res.outcome == outcomeFatal {
+		return // every member is being killed already
+	}
+	c.res.settle(outcomeFatal)
+	if c.phase == phaseStarting || c.phase == phaseRunning {
+		c.moveTo(phaseKilling)
+	}
+	c.obs.Killing()
+	if n := c.subcontracts(); n > 0 {
+		// Killing the init would end the sub-contracts made inside, which
+		// a fatal event must spare: the init kills the members instead,
+		// and says when none is left.
+		c.h.rep.act(c.res.id, "kill", "fatal %s event: killing every member (sparing %d sub-contracts)", e.Kind, n)
+		if err := c.inst.Signal(unix.SIGKILL, wire.ScopeAll, 0); err != nil {
+			c.h.rep.errorf("%v", err)
+		}
+		c.watchEmpty()
+		return
+	}
+	c.h.rep.act(c.res.id, "kill", "fatal %s event: killing every member", e.Kind)
+	if err := c.inst.Kill(); err != nil {
+		c.h.rep.errorf("%v", err)
+	}
+}
+
+// subcontracts counts the live sub-contracts made inside this contract,
+// whose processes killing the init would end. The observer sees their
+// first processes being made (by a member, in a PID namespace of their
+// own). Sub-contracts handed over from a failed contract (-t) live in that
+// contract's namespace, not in this one: they need no sparing here. Only a
+// holder that could not see the making (one inside a contract, which sees
+// no namespaces; one with a partial view: see contract.partial) asks the
+// registry, which may count a record too many: that costs a slower kill,
+// never a sub-contract.
+func (c *contract) subcontracts() int {
+	n := c.obs.Subcontracts()
+	if n > 0 || !(c.h.nested || c.partial) {
+		return n
+	}
+	return len(registry.Children(registry.Dirs(string(c.h.reg)), c.res.id))
+}
+
+// watchEmpty asks the init to say when only sub-contracts are left.
+func (c *contract) watchEmpty() {
+	if err := c.inst.Send(wire.WatchEmpty{}.Message()); err != nil {
+		c.h.rep.detailf(c.res.id, "%v", err)
+	}
+}
+
+// killGroup kills the process group of the member that caused a fatal
+// event (pgrponly). The contract's init sends the signal, naming the group
+// by its id inside the contract: a group that has no id there (one outside
+// the contract, such as the holder's own) can never be hit.
+func (c *contract) killGroup(e events.Event) {
+	if e.NSPgid <= 1 {
+		c.h.rep.act(c.res.id, "kill_group", "fatal %s event: process group of pid %d unknown, nothing killed", e.Kind, e.Pid)
+		return
+	}
+	c.h.rep.act(c.res.id, "kill_group", "fatal %s event: killing process group %d", e.Kind, e.Pgid)
+	c.obs.KillingGroup(e.Pgid)
+	if err := c.inst.Signal(unix.SIGKILL, wire.ScopePgrp, e.NSPgid); err != nil {
+		c.h.rep.errorf("kill process group %d: %v", e.Pgid, err)
+	}
+}
+
+func (c *contract) handleSignals(sigs []unix.Signal) {
+	for _, sig := range sigs {
+		if sig == unix.SIGWINCH {
+			if c.h.tty != nil {
+				c.h.tty.Resize()
+			}
+			continue
+		}
+		c.stop(sig)
+	}
+}
+
+// stop passes a stop signal on to the command (or, once it is gone, to
+// every member). A contract that ends this way is never restarted.
+func (c *contract) stop(sig unix.Signal) {
+	c.res.settle(outcomeStopped)
+	if c.phase.live() {
+		c.moveTo(phaseStopping)
+	}
+	to := "the command"
+	if c.res.haveCmd {
+		to = "every member (the command has exited)"
+	}
+	c.h.rep.act(c.res.id, "stop", "passing %s on to %s: the contract will not be restarted", events.SignalName(sig), to)
+	c.obs.Forwarded(sig)
+	if err := c.inst.Signal(sig, wire.ScopeCommand, 0); err != nil {
+		c.h.rep.detailf(c.res.id, "%v", err)
+	}
+}

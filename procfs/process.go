@@ -1,0 +1,30 @@
+package procfs
+
+import (
+	"bytes"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Comm is the name of process pid, as /proc/PID/comm has it (unescaped,
+// unlike Status.Name), without the newline after it.
+func (fs FS) Comm(pid int) (string, error) {
+	var buf [128]byte // a name is at most 64 bytes
+	b, err := ReadSmall(fs.path(pid, "comm"), buf[:])
+	if err != nil {
+		return "", err
+	}
+	return string(bytes.TrimSuffix(b, []byte{'\n'})), nil
+}
+
+// Owner is the uid /proc gives as the owner of process pid's directory:
+// its effective uid (root's for a process that is not dumpable).
+func (fs FS) Owner(pid int) (int, error) {
+	path := fs.path(pid, "")
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return 0, &os.PathError{Op: "stat", Path: path, Err: err}
+	}
+	return int(st.Uid), nil
+}

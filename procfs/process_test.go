@@ -1,0 +1,56 @@
+package procfs
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestComm(t *testing.T) {
+	for _, tc := range []struct {
+		content string // "": no file
+		want    string
+	}{
+		{"sleep\n", "sleep"},
+		{" spaced \n", " spaced "},
+		{"a\\b\n", `a\b`},
+		{"no newline", "no newline"},
+		{"", ""},
+	} {
+		dir := t.TempDir()
+		if tc.content != "" {
+			write(t, filepath.Join(dir, "3", "comm"), tc.content)
+		}
+		got, err := FS(dir).Comm(3)
+		if got != tc.want || (err == nil) != (tc.content != "") {
+			t.Errorf("Comm of %q = %q, %v; want %q", tc.content, got, err, tc.want)
+		}
+	}
+}
+
+// The test process itself, in the real /proc.
+func TestProcessSelf(t *testing.T) {
+	self := os.Getpid()
+	comm, err := Default.Comm(self)
+	if err != nil || comm == "" {
+		t.Fatalf("Comm(self) = %q, %v", comm, err)
+	}
+	var s Scratch
+	st, err := Default.Status(self, &s)
+	if err != nil || string(st.Name) != comm {
+		t.Errorf("Status(self).Name = %q, %v; want %q", st.Name, err, comm)
+	}
+	if nspid, ok := st.NSPid.At(Last); !ok || nspid != self {
+		t.Errorf("Status(self).NSPid = %q: innermost %d, %t; want %d", st.NSPid, nspid, ok, self)
+	}
+	if euid, ok := st.Uid.At(1); !ok || euid != os.Geteuid() {
+		t.Errorf("Status(self).Uid = %q: effective %d, %t; want %d", st.Uid, euid, ok, os.Geteuid())
+	}
+	if uid, err := Default.Owner(self); err != nil || uid != os.Geteuid() {
+		t.Errorf("Owner(self) = %d, %v; want %d", uid, err, os.Geteuid())
+	}
+	if _, err := FS(t.TempDir()).Owner(self); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Owner of a missing process: %v", err)
+	}
+}

@@ -1,0 +1,92 @@
+/*
+ * cinit.h: what the init's C files share (see cinit.c for what the init
+ * does): its configuration, its state, and the functions one file calls in
+ * another. Internal to the init; the format it shares with its holder is
+ * wire/protocol.h.
+ *
+ * Every .c file includes this first: it asks for the GNU interfaces before
+ * any system header is read.
+ *
+ * A function one file calls in another has a name that starts with ct_:
+ * the init is linked into one static binary with glibc and the Go runtime,
+ * where a plain name such as reap or stamp could clash. It is also hidden,
+ * so that it is never exported should the binary be linked dynamically.
+ */
+#ifndef CTRUN_CINIT_H
+#define CTRUN_CINIT_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "wire/protocol.h"
+
+/* What the holder wrote to the configuration memfd (ct_read_config). */
+struct config {
+	uint32_t flags;
+	uint32_t uid, gid;
+	uint64_t sigign, sigblk;
+	uint32_t stdio_open;
+	char *path, *cwd;
+	char **argv, **envp;
+	uint32_t nenv;
+	char **cgroups;
+	uint32_t ncgroups;
+	char *rootfs, *record, *endpoint;
+	int *extra_targets;
+	uint32_t nextra;
+};
+
+struct state {
+	struct config cfg;
+	int control; /* -1 once the holder is gone */
+	int orphaned;
+	pid_t command;
+	int cmd_status, cmd_exited; /* the command's end, for an adopter */
+	int notify;   /* seccomp listener, -1 if none */
+	int endpoint; /* listening socket, -1 if none */
+	int watch_empty; /* the holder asked for CT_M_OWNEMPTY (not yet sent) */
+};
+
+#pragma GCC visibility push(hidden)
+
+/* protocol.c: messages, the configuration, descriptor passing */
+void ct_send_msg(struct state *s, int type, int a, int b, int c, int d, const int *data, int n);
+void ct_stamp(int out[2]);
+int ct_read_config(struct config *c);
+int ct_send_fd(int sock, int fd, int err);
+int ct_recv_fd(int sock, int *err);
+
+/* proc.c: small kernel files (/proc, cgroupfs) */
+int ct_write_file(const char *path, const char *data);
+long ct_read_long_field(const char *path, const char *key);
+long ct_pgrp_of(int pid);
+int ct_ns_depth(int pid);
+
+/* command.c: the command's process */
+void ct_set_ctid(struct config *c, int id);
+int ct_start_command(struct state *s);
+
+/* notify.c: signals sent by members */
+int ct_install_notify(void);
+void ct_handle_notification(struct state *s);
+
+/* members.c: finding and signalling members */
+int ct_collect_pgrp(int pgrp, int *out, int max);
+void ct_signal_members(int sig);
+void ct_check_own_empty(struct state *s);
+
+/* endpoint.c: the contract's endpoint */
+int ct_open_endpoint(const char *path);
+void ct_handle_endpoint(struct state *s);
+
+/* cleanup.c: the end of an orphaned contract */
+int ct_enter_host_root(void);
+void ct_remove_rootfs(const char *rootfs);
+void ct_cleanup_orphan(struct state *s);
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * proc.c: the small kernel files the init reads and writes: a field of a
+ * /proc status or fdinfo file, a process's group, its depth in PID
+ * namespaces, and one-line writes such as a uid_map or cgroup.procs.
+ *
+ * Apart because the seccomp notification handler, the member scan, the
+ * command's set-up and the clean-up all need them, and each reading has
+ * its own care to take (a status line of any length, a comm with
+ * parentheses in it).
+ */
+#include "cinit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int ct_write_file(const char *path, const char *data)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, data, strlen(data));
+	int err = errno;
+	close(fd);
+	errno = err;
+	return n == (ssize_t)strlen(data) ? 0 : -1;
+}
+
+/*
+ * The value of the "key" line of a /proc file such as status or fdinfo,
+ * read line by line: the file has no size limit (a Groups line can be long)
+ * and what follows it must not be cut off. Returns a malloc'd string or NULL.
+ */
+static char *proc_field(const char *path, const char *key)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	char *line = NULL, *val = NULL;
+	size_t cap = 0, klen = strlen(key);
+	while (getline(&line, &cap, f) >= 0) {
+		if (strncmp(line, key, klen) == 0) {
+			val = strdup(line + klen);
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return val;
+}
+
+long ct_read_long_field(const char *path, const char *key)
+{
+	char *v = proc_field(path, key);
+	if (!v)
+		return -1;
+	long n = strtol(v, NULL, 10);
+	free(v);
+	return n;
+}
+
+/* The process group of a namespace pid, from its stat line. */
+long ct_pgrp_of(int pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	char state;
+	int ppid, pgrp;
+	if (sscanf(p + 1, " %c %d %d", &state, &ppid, &pgrp) != 3)
+		return -1;
+	return pgrp;
+}
+
+/* How many PID namespaces /proc/<pid> is in, as this namespace sees it
+ * (1: ours; more: a sub-contract made by a ctrun inside), 0 if gone. */
+int ct_ns_depth(int pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	char *v = proc_field(path, "NSpid:");
+	if (!v)
+		return access(path, F_OK) < 0 ? 0 : 1; /* gone, or no NSpid line */
+	int fields = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(v, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
+		fields++;
+	free(v);
+	return fields;
+}

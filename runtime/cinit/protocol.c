@@ -1,0 +1,233 @@
+/*
+ * protocol.c: the init's end of wire/protocol.h. Messages to the holder,
+ * the time stamp signal records carry, the configuration the holder writes
+ * to a memfd, and the passing of a descriptor over a unix socket (the
+ * command's child hands the init its seccomp listener).
+ *
+ * Kept apart from what the init does with them, so that every byte the
+ * init puts on the wire or reads from the holder is written here, next to
+ * the header that defines it.
+ */
+#include "cinit.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---------- messages to the holder ---------- */
+
+void ct_send_msg(struct state *s, int type, int a, int b, int c, int d, const int *data, int n)
+{
+	if (s->control < 0)
+		return;
+	size_t len = sizeof(struct ct_msg) + (size_t)n * sizeof(int);
+	struct ct_msg *m = calloc(1, len);
+	if (!m)
+		return;
+	m->type = type;
+	m->a = a;
+	m->b = b;
+	m->c = c;
+	m->d = d;
+	m->n = n;
+	if (n > 0)
+		memcpy(m->data, data, (size_t)n * sizeof(int));
+	/* MSG_NOSIGNAL: a dead holder must not kill the init with SIGPIPE. */
+	while (send(s->control, m, len, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+	free(m);
+}
+
+/*
+ * ct_stamp writes CLOCK_MONOTONIC in ns (low, high word) to out: a signal
+ * record carries the time the init saw the request, not the time its
+ * holder reads it (which, under load, may be milliseconds later), so that
+ * it is never taken to explain the death of a process born after it.
+ */
+void ct_stamp(int out[2])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	out[0] = (int)(uint32_t)ns;
+	out[1] = (int)(uint32_t)(ns >> 32);
+}
+
+/* ---------- configuration ---------- */
+
+struct reader {
+	const char *buf;
+	size_t len, off;
+	int bad;
+};
+
+static uint32_t rd_u32(struct reader *r)
+{
+	uint32_t v = 0;
+	if (r->off + 4 > r->len) {
+		r->bad = 1;
+		return 0;
+	}
+	memcpy(&v, r->buf + r->off, 4);
+	r->off += 4;
+	return v;
+}
+
+static uint64_t rd_u64(struct reader *r)
+{
+	uint64_t lo = rd_u32(r), hi = rd_u32(r);
+	return lo | (hi << 32);
+}
+
+static char *rd_str(struct reader *r)
+{
+	uint32_t n = rd_u32(r);
+	if (r->bad || r->off + n > r->len) {
+		r->bad = 1;
+		return NULL;
+	}
+	char *s = malloc(n + 1);
+	if (!s) {
+		r->bad = 1;
+		return NULL;
+	}
+	memcpy(s, r->buf + r->off, n);
+	s[n] = 0;
+	r->off += n;
+	return s;
+}
+
+static char **rd_strs(struct reader *r, uint32_t *count, size_t extra)
+{
+	uint32_t n = rd_u32(r);
+	if (r->bad || n > (r->len - r->off) / 4) {
+		r->bad = 1;
+		return NULL;
+	}
+	char **v = calloc(n + 1 + extra, sizeof(char *));
+	if (!v) {
+		r->bad = 1;
+		return NULL;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		v[i] = rd_str(r);
+	if (count)
+		*count = n;
+	return v;
+}
+
+/* The holder's side is wire.Config.Encode (wire/protocol.go). */
+int ct_read_config(struct config *c)
+{
+	struct stat st;
+	if (fstat(CT_FD_CONFIG, &st) < 0 || st.st_size <= 0)
+		return -1;
+	char *buf = malloc((size_t)st.st_size);
+	if (!buf)
+		return -1;
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = pread(CT_FD_CONFIG, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	close(CT_FD_CONFIG);
+	struct reader r = {buf, got, 0, 0};
+	if (got < CT_CONFIG_MAGIC_LEN || memcmp(buf, CT_CONFIG_MAGIC, CT_CONFIG_MAGIC_LEN) != 0)
+		return -1;
+	r.off = CT_CONFIG_MAGIC_LEN;
+	c->flags = rd_u32(&r);
+	c->uid = rd_u32(&r);
+	c->gid = rd_u32(&r);
+	c->sigign = rd_u64(&r);
+	c->sigblk = rd_u64(&r);
+	c->stdio_open = rd_u32(&r);
+	c->path = rd_str(&r);
+	c->cwd = rd_str(&r);
+	c->argv = rd_strs(&r, NULL, 0);
+	/* one spare slot for CTRUN_CTID */
+	c->envp = rd_strs(&r, &c->nenv, 1);
+	c->cgroups = rd_strs(&r, &c->ncgroups, 0);
+	c->rootfs = rd_str(&r);
+	c->record = rd_str(&r);
+	c->endpoint = rd_str(&r);
+	c->nextra = rd_u32(&r);
+	if (c->nextra > CT_MAX_EXTRA)
+		return -1;
+	c->extra_targets = calloc(c->nextra + 1, sizeof(int));
+	if (!c->extra_targets)
+		return -1;
+	for (uint32_t i = 0; i < c->nextra; i++)
+		c->extra_targets[i] = (int)rd_u32(&r);
+	return r.bad ? -1 : 0;
+}
+
+/* ---------- descriptor passing ---------- */
+
+/*
+ * The command's child hands the init its seccomp listener: a 4-byte
+ * payload (0, or the errno that kept the filter from being installed) and,
+ * on success, the descriptor.
+ */
+int ct_send_fd(int sock, int fd, int err)
+{
+	struct iovec iov = {.iov_base = &err, .iov_len = sizeof(err)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (fd >= 0) {
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+/* The other end of ct_send_fd: the descriptor, or -1 with *err set (0 when
+ * the child died before it could say). */
+int ct_recv_fd(int sock, int *err)
+{
+	int payload = 0;
+	struct iovec iov = {.iov_base = &payload, .iov_len = sizeof(payload)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	ssize_t n;
+	do {
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+	} while (n < 0 && errno == EINTR);
+	*err = 0;
+	if (n != (ssize_t)sizeof(payload)) {
+		*err = n < 0 ? errno : EPIPE;
+		return -1;
+	}
+	if (mh.msg_flags & MSG_CTRUNC) {
+		/* The descriptor did not fit: we are at our limit. */
+		*err = EMFILE;
+		return -1;
+	}
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS) {
+		*err = payload;
+		return -1;
+	}
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}

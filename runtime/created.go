@@ -1,0 +1,348 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	"golang.org/x/sys/unix"
+
+	"github.com/ctrun/ctrun/registry"
+	"github.com/ctrun/ctrun/runtime/cinit"
+	"github.com/ctrun/ctrun/runtime/cinit/wire"
+	"github.com/ctrun/ctrun/spec"
+)
+
+// created is an instance this holder made with libcontainer: the init is
+// its child.
+type created struct {
+	control
+	opts      Options
+	stateDir  string
+	rootfs    string
+	lcRoot    string
+	container *libcontainer.Container
+	process   *libcontainer.Process
+	config    *os.File
+	cgroups   map[string]string
+	endpoint  string
+
+	waitOnce sync.Once
+	waitErr  error
+	waited   chan struct{}
+}
+
+// Create builds the instance and starts its init, which then waits for Go.
+// Nothing of the instance is left behind when Create fails.
+func Create(ctx context.Context, o Options) (inst Instance, err error) {
+	if len(o.Extra) > wire.MaxExtra {
+		return nil, fmt.Errorf("%d inherited descriptors: at most %d can be handed on", len(o.Extra), wire.MaxExtra)
+	}
+	state, err := registry.StateDir()
+	if err != nil {
+		return nil, err
+	}
+	i := &created{opts: o, stateDir: state, waited: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			i.Destroy()
+		}
+	}()
+	// The state directory may vanish between ensureDir and its use when
+	// another holder finds it empty and removes it: try once more.
+	for attempt := 0; ; attempt++ {
+		if err = registry.EnsureDir(state); err != nil {
+			return nil, err
+		}
+		i.rootfs = filepath.Join(state, o.Name+".root")
+		if err = spec.Rootfs(i.rootfs); err == nil {
+			break
+		}
+		if attempt > 0 || !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	i.lcRoot = filepath.Join(state, o.Name+".lc")
+
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find own binary: %w", err)
+	}
+	rootless := os.Geteuid() != 0
+	groups, _ := unix.Getgroups()
+	so := spec.Options{
+		Rootfs: i.rootfs,
+		// libcontainer execs the init before the init moves to the host
+		// root: from the rootfs directory the binary is below /host.
+		InitArgs: []string{filepath.Join(spec.HostMount, self), cinit.Arg},
+		// Root finds every user's contracts through their inits.
+		InitEnv:  []string{registry.StateEnv + "=" + state},
+		Rootless: rootless,
+		UID:      os.Getuid(),
+		GID:      os.Getgid(),
+		Groups:   groups,
+	}
+	if o.Cgroup {
+		so.CgroupPath = "ctrun-" + o.Name
+	}
+	sp, err := spec.Build(so)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
+		CgroupName:      "ctrun-" + o.Name,
+		Spec:            sp,
+		RootlessEUID:    rootless,
+		RootlessCgroups: rootless,
+		NoNewKeyring:    true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("contract configuration: %w", err)
+	}
+	// The contract must not outlive a broken start: libcontainer kills a
+	// half-made init itself; the holder's own death is the init's business.
+	i.container, err = libcontainer.Create(i.lcRoot, "c", cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create contract instance: %w", err)
+	}
+
+	parentEnd, childEnd, err := socketpair()
+	if err != nil {
+		return nil, err
+	}
+	defer childEnd.Close()
+	i.file = parentEnd
+
+	cfgFd, err := unix.MemfdCreate("ctrun-config", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("configuration memfd: %w", err)
+	}
+	i.config = os.NewFile(uintptr(cfgFd), "ctrun-config")
+
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, err
+	}
+	defer devnull.Close()
+	extra := []*os.File{childEnd, i.config}
+	for _, f := range o.Stdio {
+		if f == nil {
+			f = devnull
+		}
+		extra = append(extra, f)
+	}
+	for _, e := range o.Extra {
+		extra = append(extra, e.File)
+	}
+	i.process = &libcontainer.Process{
+		Args:       sp.Process.Args,
+		Env:        sp.Process.Env,
+		Cwd:        "/",
+		UID:        int(sp.Process.User.UID),
+		GID:        int(sp.Process.User.GID),
+		ExtraFiles: extra,
+		Init:       true,
+	}
+	for _, g := range sp.Process.User.AdditionalGids {
+		i.process.AdditionalGroups = append(i.process.AdditionalGroups, int(g))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// libcontainer sends the init its configuration as JSON once the init
+	// runs; encoding/json works out each type's fields on first use, a few
+	// milliseconds for this one. Do that now, while the init starts.
+	go func() { _, _ = json.Marshal(cfg) }()
+	if err := i.container.Run(i.process); err != nil {
+		return nil, fmt.Errorf("start contract instance: %w", err)
+	}
+	// libcontainer's state is of no use once the init runs, and an
+	// orphaned contract could not remove it: drop it now.
+	_ = os.RemoveAll(i.lcRoot)
+	pid, err := i.process.Pid()
+	if err != nil {
+		return nil, fmt.Errorf("contract init pid: %w", err)
+	}
+	i.initPid = pid
+	// Until Go writes the full configuration, this one tells the init
+	// what to remove should the holder die before it says go.
+	if err := i.writeConfig(wire.Config{Rootfs: i.rootfs, Cgroups: i.cgroupList()}); err != nil {
+		return nil, err
+	}
+	return i, nil
+}
+
+// writeConfig replaces the configuration the init reads once it is told
+// to go, or finds its holder gone.
+func (i *created) writeConfig(c wire.Config) error {
+	// Write, then cut what is left of a longer one: at every moment the
+	// file starts with a whole configuration the init can act on.
+	b := c.Encode()
+	if _, err := i.config.WriteAt(b, 0); err != nil {
+		return fmt.Errorf("write contract configuration: %w", err)
+	}
+	if err := i.config.Truncate(int64(len(b))); err != nil {
+		return fmt.Errorf("write contract configuration: %w", err)
+	}
+	return nil
+}
+
+// cgroupList is the contract's cgroup directories, in no order.
+func (i *created) cgroupList() []string {
+	var l []string
+	for _, p := range i.CgroupPaths() {
+		l = append(l, p)
+	}
+	return l
+}
+
+func socketpair() (parent, child *os.File, err error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("control socket: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "ctrun-control"), os.NewFile(uintptr(fds[1]), "ctrun-control-init"), nil
+}
+
+// CgroupPaths are the contract's cgroup directories, by controller.
+func (i *created) CgroupPaths() map[string]string {
+	if !i.opts.Cgroup {
+		return nil
+	}
+	if i.cgroups == nil {
+		if st, err := i.container.State(); err == nil {
+			i.cgroups = st.CgroupPaths
+		}
+	}
+	return i.cgroups
+}
+
+// Start hands the init its configuration and lets it start the command.
+func (i *created) Start(s Start) error {
+	o := i.opts
+	i.endpoint = s.Endpoint
+	c := wire.Config{
+		UID:      uint32(os.Getuid()),
+		GID:      uint32(os.Getgid()),
+		SigIgn:   o.SigIgn,
+		SigBlk:   o.SigBlk,
+		Path:     o.Path,
+		Dir:      o.Dir,
+		Argv:     o.Argv,
+		Env:      o.Env,
+		Rootfs:   i.rootfs,
+		Record:   s.Record,
+		Endpoint: s.Endpoint,
+	}
+	if o.NoOrphan {
+		c.Flags |= wire.FlagNoOrphan
+	}
+	if o.TTY {
+		c.Flags |= wire.FlagTTY
+	}
+	if os.Geteuid() != 0 {
+		c.Flags |= wire.FlagUserNS
+	}
+	if s.Notify {
+		c.Flags |= wire.FlagNotify
+	}
+	for n, f := range o.Stdio {
+		if f != nil {
+			c.StdioOpen |= 1 << n
+		}
+	}
+	for _, e := range o.Extra {
+		c.ExtraTargets = append(c.ExtraTargets, e.Target)
+	}
+	c.Cgroups = i.cgroupList()
+	if err := i.writeConfig(c); err != nil {
+		return err
+	}
+	return i.Send(wire.Go{ID: s.ID}.Message())
+}
+
+// Kill ends the whole contract at once: the kernel kills every process of a
+// PID namespace whose init dies.
+func (i *created) Kill() error {
+	select {
+	case <-i.waited:
+		return nil
+	default:
+	}
+	if err := unix.Kill(i.initPid, unix.SIGKILL); err != nil && err != unix.ESRCH {
+		return fmt.Errorf("kill contract %d: %w", i.initPid, err)
+	}
+	return nil
+}
+
+// Wait waits for the init to exit, which it does once the contract is
+// empty (or killed).
+func (i *created) Wait() error {
+	i.waitOnce.Do(func() {
+		// A non-zero exit of the init is not an error of Wait: the
+		// init's status means nothing to the contract.
+		ps, err := i.process.Wait()
+		if err != nil && ps == nil {
+			i.waitErr = fmt.Errorf("wait for contract %d: %w", i.initPid, err)
+		}
+		close(i.waited)
+	})
+	<-i.waited
+	return i.waitErr
+}
+
+// Destroy removes what the instance made on the host. The contract must be
+// over (Wait returned) or never started.
+func (i *created) Destroy() {
+	i.close()
+	if i.config != nil {
+		i.config.Close()
+	}
+	if i.container != nil {
+		_ = i.container.Destroy()
+	}
+	if i.lcRoot != "" {
+		_ = os.RemoveAll(i.lcRoot)
+	}
+	if i.rootfs != "" {
+		_ = removeRootfs(i.rootfs)
+	}
+	if i.endpoint != "" {
+		// The init removes it as it exits, unless it was killed.
+		_ = os.Remove(i.endpoint)
+	}
+	registry.RemoveIfEmpty(i.stateDir)
+}
+
+// removeRootfs removes a contract's root directory, if the init has not
+// already: empty mount points and symlinks only, never anything reached
+// through a mount (an entry on another device is left alone).
+func removeRootfs(dir string) error {
+	var st unix.Stat_t
+	if err := unix.Lstat(dir, &st); err != nil {
+		return err
+	}
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, de := range des {
+		p := filepath.Join(dir, de.Name())
+		var cst unix.Stat_t
+		if unix.Lstat(p, &cst) != nil || cst.Dev != st.Dev {
+			continue
+		}
+		if de.IsDir() {
+			_ = unix.Rmdir(p)
+		} else {
+			_ = unix.Unlink(p)
+		}
+	}
+	return unix.Rmdir(dir)
+}
