@@ -79,7 +79,9 @@ type Observer struct {
 	hwCorrupt int64
 	cgroupMem string
 	emptied   bool
-	seq       *int64
+	// seenLate: see SeenLate.
+	seenLate bool
+	seq      *int64
 	// command is the host pid of the command's own process (the init's
 	// first child).
 	command int
@@ -139,6 +141,12 @@ func (o *Observer) SetNamespace(ino uint64) { o.nsIno = ino }
 // namespace below the host's has no /proc for the host pids the connector
 // reports. Members then go without names and namespace pids.
 func (o *Observer) NoProc() { o.proc = "/nonexistent" }
+
+// SeenLate tells the observer that members may be seen only after others
+// have gone (their forks are reported late: see holder's initSource): its
+// count of members reaching zero does not make the contract empty, only
+// the init's exit does.
+func (o *Observer) SeenLate() { o.seenLate = true }
 
 // EmptyEvent is the contract's empty event, when something else than the
 // observer knows the contract is empty (the init, for a holder that cannot
@@ -459,7 +467,7 @@ func (o *Observer) end(m *Member, status unix.WaitStatus) []Event {
 		}
 		out = append(out, e)
 	}
-	if len(o.members) == 0 && !o.emptied {
+	if len(o.members) == 0 && !o.emptied && !o.seenLate {
 		o.emptied = true
 		out = append(out, o.event(terms.Empty, nil))
 	}

@@ -882,3 +882,20 @@ func TestObserverSenders(t *testing.T) {
 		},
 	})
 }
+
+// A member seen late (its fork reported after another member's exit, as
+// the init reports them without a connector) must not make the contract
+// empty before the init's end does.
+func TestObserverSeenLate(t *testing.T) {
+	runObserver(t, []obsCase{{
+		name: "empty only when the init ends",
+		steps: []step{
+			{do: func(o *Observer) { o.SeenLate() }},
+			{ev: fork(initPid, pidA), want: []string{ev("fork", pidA)}},
+			{ev: exit(pidA, pidA, exited(0)), want: []string{ev("exit", pidA)}},
+			{ev: fork(initPid, pidB), want: []string{ev("fork", pidB)}},
+			{ev: exit(pidB, pidB, exited(0)), want: []string{ev("exit", pidB)}},
+			{ev: exit(initPid, initPid, exited(0)), want: []string{"empty"}},
+		},
+	}})
+}

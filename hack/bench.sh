@@ -21,6 +21,10 @@
 #               forking and exiting as fast as they can, watched and not
 #   handover    a regent's restart that hands over 100 inherited sub-contracts
 #               (-t), against a restart with none
+#   container   in a container's restrictions, simulated (test/restrict:
+#               its own network namespace, namespaces refused by seccomp,
+#               read-only cgroups): ctrun's start and observation overhead
+#               against tini's in the same one
 #
 # Needs root (it also runs ctrun as uid 65534). Peers it lacks it installs
 # from Debian's archive. Usage: hack/bench.sh [section...]
@@ -29,13 +33,14 @@ cd "$(dirname "$0")/.."
 
 [ "$(id -u)" = 0 ] || { echo "bench.sh: run as root" >&2; exit 1; }
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(start restart kill1000 memory observe ctstat ctwatch handover)
+[ ${#sections[@]} -gt 0 ] || sections=(start restart kill1000 memory observe ctstat ctwatch handover container)
 
 need=()
 command -v hyperfine >/dev/null || need+=(hyperfine)
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v crun >/dev/null || need+=(crun)
 command -v runc >/dev/null || need+=(runc)
+command -v tini >/dev/null || need+=(tini)
 if ((${#need[@]})); then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
@@ -53,6 +58,8 @@ cp bin/* "$work/"
 # The bare-libcontainer peer (see hack/lcfloor): ctrun's spec, nothing else.
 CGO_ENABLED=1 go build -trimpath -tags netgo,osusergo -ldflags "-s -w -extldflags -static" -o "$work/lcfloor" ./hack/lcfloor
 cc -O2 -pthread -o "$work/probe" test/probe/probe.c
+# The restrictions of a default container, without Docker (test/restrict).
+go build -o "$work/restrict" ./test/restrict
 ctrun=$work/ctrun
 probe=$work/probe
 xdg=$work/xdg
@@ -208,6 +215,25 @@ bench_observe() {
 	say observe "root: 2000 x /bin/true, 10 alternating pairs: unshare ${r[0]} ms, ctrun -v -i fork,exit ${r[1]} ms (medians): ${r[2]}x, median of pair ratios (target <= 1.15)"
 	r=($(paired 10 "as_user unshare -Urfp --mount-proc sh -c '$script'" "as_user $ctrun -f core,signal -i fork,exit -v sh -c '$script'"))
 	say observe "uid 65534: unshare -U ${r[0]} ms, ctrun ${r[1]} ms (medians): ${r[2]}x, median of pair ratios (target <= 1.15)"
+}
+
+bench_container() {
+	# A default container's restrictions: no connector (own network
+	# namespace), no namespaces (seccomp), read-only cgroups. tini -s is the
+	# init people put there; ctrun holds the contract by a subreaper init and
+	# learns events from it.
+	local jail="$work/restrict -netns -nons -rocgroup --"
+	hyperfine -N -w 5 -r 40 --export-json "$work/cstart.json" \
+		"$jail /bin/true" "$jail tini -s -- /bin/true" "$jail $ctrun /bin/true" >/dev/null
+	mapfile -t m < <(means "$work/cstart.json")
+	say container "start: bare ${m[0]} ms, tini ${m[1]} ms, ctrun ${m[2]} ms: ctrun/tini $(ratio "${m[2]}" "${m[1]}")x"
+	local script='i=0; while [ $i -lt 2000 ]; do /bin/true; i=$((i+1)); done'
+	local r
+	r=($(paired 10 "$jail tini -s -- sh -c '$script'" "$jail $ctrun -f core,signal -i fork,exit -v sh -c '$script'"))
+	say container "root: 2000 x /bin/true, 10 alternating pairs: tini ${r[0]} ms, ctrun -v -i fork,exit ${r[1]} ms (medians): ${r[2]}x, median of pair ratios (target <= 1.15)"
+	r=($(paired 10 "$work/restrict -netns -nons -rocgroup -user 65534 -- env XDG_RUNTIME_DIR=$xdg tini -s -- sh -c '$script'" \
+		"$work/restrict -netns -nons -rocgroup -user 65534 -- env XDG_RUNTIME_DIR=$xdg $ctrun -f core,signal -i fork,exit -v sh -c '$script'"))
+	say container "uid 65534: tini ${r[0]} ms, ctrun ${r[1]} ms (medians): ${r[2]}x, median of pair ratios (target <= 1.15)"
 }
 
 bench_ctstat() {

@@ -53,7 +53,7 @@ func Adopt(ctx context.Context, job Job) int {
 	if len(h.job.Argv) > 0 {
 		h.job.Path = h.job.Argv[0]
 	}
-	inst, info, err := runtime.Adopt(entry.Dir.EndpointPath(id), id, entry.Cgroups)
+	inst, info, err := runtime.Adopt(entry.Dir.EndpointPath(id), id, entry.Cgroups, entry.Subtree())
 	if err != nil {
 		if errors.Is(err, runtime.ErrHeld) {
 			err = fmt.Errorf("contract %d has a holder", id)
@@ -61,11 +61,13 @@ func Adopt(ctx context.Context, job Job) int {
 		h.rep.errorf("cannot adopt: %v", err)
 		return ExitInternal
 	}
+	h.base = heldBy(&entry.Record)
 	if err := h.setup(); err != nil {
 		giveBack(inst, entry.Dir, id)
 		h.rep.errorf("%v", err)
 		return ExitInternal
 	}
+	h.mech = h.mechanism()
 	defer h.close()
 	// The record stays where it is (root may adopt a user's contract).
 	h.reg = entry.Dir

@@ -9,6 +9,7 @@ import (
 	"github.com/ctrun/ctrun/events"
 	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/runtime"
+	"github.com/ctrun/ctrun/runtime/mechanism"
 	"github.com/ctrun/ctrun/terms"
 )
 
@@ -26,7 +27,11 @@ type contract struct {
 	// contract was adopted, process events were lost, or its namespace
 	// is unknown), so it may not know every sub-contract made inside.
 	partial bool
-	buf     []byte
+	// namespaced: the contract has a PID namespace of its own; view maps
+	// the pids its init names to the holder's (see contract.proc).
+	namespaced bool
+	view       map[int]int
+	buf        []byte
 }
 
 func newContract(h *holder, run int, inst runtime.Instance, id int) *contract {
@@ -70,6 +75,19 @@ func (h *holder) runContract(p *pending) result {
 		h.rep.errorf("create contract: %v", p.err)
 		return failed(0)
 	}
+	if p.run == 1 {
+		// How contracts are held is known for sure once the first is made
+		// (a maker may have fallen back on a weaker mechanism).
+		if h.maker != nil {
+			h.base = h.maker.Mechanism()
+		}
+		h.mech = h.mechanism()
+		if err := h.strict(h.mech); err != nil {
+			p.discard()
+			h.rep.errorf("%v", err)
+			return failed(0)
+		}
+	}
 	c := newContract(h, p.run, p.inst, 0)
 	if err := c.create(); err != nil {
 		h.rep.errorf("%v", err)
@@ -107,7 +125,6 @@ func (h *holder) makeInstance(run int) (runtime.Instance, error) {
 		NoOrphan: j.Terms.Options.NoOrphan,
 		SigIgn:   j.SigIgn,
 		SigBlk:   j.SigBlk,
-		Cgroup:   os.Geteuid() == 0,
 	}
 	if h.tty != nil {
 		slave, err := h.tty.Session()
@@ -122,7 +139,7 @@ func (h *holder) makeInstance(run int) (runtime.Instance, error) {
 		}
 		opts.TTY = opts.Stdio[0] == slave
 	}
-	return runtime.Create(h.ctx, opts)
+	return h.maker.Create(h.ctx, opts)
 }
 
 // create makes a contract of a new instance: its id, its record, what
@@ -152,7 +169,10 @@ func (c *contract) create() error {
 	c.observe()
 	// The tracer loaded while the instance was made. Without it, the
 	// init learns of members' signals itself.
-	err := inst.Start(runtime.Start{ID: id, Record: h.reg.Path(id), Endpoint: h.reg.EndpointPath(id), Notify: !h.tracer.ready()})
+	err := inst.Start(runtime.Start{
+		ID: id, Record: h.reg.Path(id), Endpoint: h.reg.EndpointPath(id),
+		Notify: !h.tracer.ready(), Report: h.conn == nil,
+	})
 	if err != nil {
 		<-recorded
 		c.abort()
@@ -164,6 +184,8 @@ func (c *contract) create() error {
 	}
 	if h.previous != 0 {
 		c.handOver()
+	} else {
+		h.rep.act(id, "held", "%s", h.mech.Summary())
 	}
 	return nil
 }
@@ -175,8 +197,12 @@ func (c *contract) observe() {
 	h := c.h
 	id := c.res.id
 	dev, ino, nsErr := c.inst.PidNamespace()
-	if nsErr == nil {
+	c.namespaced = nsErr == nil
+	if c.namespaced {
 		h.tracer.setNamespace(dev, ino)
+		c.view = map[int]int{1: id}
+	} else {
+		c.view = map[int]int{c.inst.InitPid(): c.inst.InitPid()}
 	}
 	c.obs = events.NewObserver(id, id, h.tracer.lookup(), c.inst.CgroupPaths()["memory"], &h.seq)
 	switch {
@@ -190,6 +216,9 @@ func (c *contract) observe() {
 	}
 	c.obs.CommandName = filepath.Base(h.job.Path)
 	c.obs.Detail = needsDetail(h.job.Terms)
+	if h.procs.name() == mechanism.Init {
+		c.obs.SeenLate()
+	}
 }
 
 // handOver tells the event streams that the command runs again, in this
@@ -257,6 +286,7 @@ func (c *contract) record(id int, cgroups map[string]string) *registry.Record {
 		Command: c.h.job.Argv,
 		Watch:   c.h.watchPath(),
 		Parent:  c.h.parent(),
-		PidNS:   registry.HostPidNS(),
+		PidNS:   c.h.pidNS(),
+		Held:    &c.h.mech,
 	}
 }

@@ -42,12 +42,11 @@ func (c *contract) releaseHusk() {
 }
 
 // reapInit: the init has exited (or is made to). Reap it, then read the
-// rest of the process events: the init's exit, and so every member's, is
-// in the socket once it is reaped.
+// rest of the process events.
 func (c *contract) reapInit() {
 	if c.phase.live() {
 		c.moveTo(phaseEnded)
 	}
 	c.inst.Wait()
-	c.drainEvents()
+	c.h.procs.ended(c)
 }

@@ -16,7 +16,13 @@ import (
 func (c *contract) hold() {
 	h := c.h
 	var ws []*waiter
-	for _, fd := range []int{c.inst.ControlFD(), h.conn.Fd(), h.signals.fd()} {
+	// Without a descriptor of its own (-1), the event source's events come
+	// with the init's messages: a waiter that never fires stands in.
+	for _, fd := range []int{c.inst.ControlFD(), h.signals.fd(), h.procs.fd()} {
+		if fd < 0 {
+			ws = append(ws, idleWaiter())
+			continue
+		}
 		w, err := newWaiter(fd)
 		if err != nil {
 			h.rep.errorf("wait for contract events: %v", err)
@@ -27,7 +33,7 @@ func (c *contract) hold() {
 		defer w.close()
 		ws = append(ws, w)
 	}
-	ctl, conn, sigs := ws[0], ws[1], ws[2]
+	ctl, sigs, conn := ws[0], ws[1], ws[2]
 	// A batch read late finds short-lived members gone, with /proc's
 	// details about them: -V and pgrponly, which need each member's
 	// namespace pid and process group, read every event as it comes.
@@ -85,7 +91,7 @@ const (
 // left, the init is gone (phase ended) or the holder lets go.
 func (c *contract) drainControl() {
 	for c.phase != phaseEnded {
-		m, err := c.inst.Recv(false, c.buf)
+		m, cred, err := c.inst.Recv(false, c.buf)
 		if err == unix.EAGAIN {
 			return
 		}
@@ -99,7 +105,7 @@ func (c *contract) drainControl() {
 			c.moveTo(phaseEnded)
 			return
 		}
-		c.message(m)
+		c.message(m, cred)
 		if c.phase == phaseReleased {
 			return
 		}
@@ -109,34 +115,19 @@ func (c *contract) drainControl() {
 // drainEvents reads the waiting process events and returns how many
 // contract events (fork, exit, ...) they made. It stops once the holder
 // lets go; a contract that ended still has its last events read.
-func (c *contract) drainEvents() int {
-	n := 0
-	for {
-		ev, err := c.h.conn.Read()
-		if err == unix.EAGAIN {
-			return n
-		}
-		if errors.Is(err, connector.ErrOverrun) {
-			c.partial = true
-			c.h.rep.act(c.res.id, "lost_events", "some process events were lost (the machine is very busy); the contract is still followed")
-			continue
-		}
-		if err != nil {
-			c.h.rep.errorf("process events: %v", err)
-			return n
-		}
-		if ev.What == connector.Exit && ev.Pid == ev.Tgid && c.phase.live() {
-			// Any record of the signal that killed it is in the control
-			// socket already: read it first.
-			c.drainControl()
-		}
-		evs := c.obs.Proc(ev)
-		for _, e := range evs {
-			c.event(e)
-		}
-		n += len(evs)
-		if c.phase.letGo() {
-			return n
-		}
+func (c *contract) drainEvents() int { return c.h.procs.drain(c) }
+
+// procEvent takes one process event and returns how many contract events
+// it made.
+func (c *contract) procEvent(ev connector.Event) int {
+	if ev.What == connector.Exit && ev.Pid == ev.Tgid && c.phase.live() {
+		// Any record of the signal that killed it is in the control
+		// socket already: read it first.
+		c.drainControl()
 	}
+	evs := c.obs.Proc(ev)
+	for _, e := range evs {
+		c.event(e)
+	}
+	return len(evs)
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/restart"
 	"github.com/ctrun/ctrun/runtime"
+	"github.com/ctrun/ctrun/runtime/mechanism"
 	"github.com/ctrun/ctrun/stream"
 	"github.com/ctrun/ctrun/terminal"
 	"github.com/ctrun/ctrun/terms"
@@ -60,10 +61,19 @@ type Job struct {
 
 // holder is the state of one ctrun across its contracts.
 type holder struct {
-	ctx     context.Context
-	job     Job
-	rep     *reporter
-	conn    *connector.Conn
+	ctx  context.Context
+	job  Job
+	rep  *reporter
+	conn *connector.Conn
+	// maker makes the contract instances, by the mechanism chosen at
+	// start; procs is where members' forks and exits are learnt; mech
+	// says how contracts are held (ctrun -v, the records).
+	maker runtime.Maker
+	procs procSource
+	mech  mechanism.Mechanism
+	// base is the maker's part of mech (or, for a contract adopted, what
+	// its record says).
+	base    mechanism.Mechanism
 	tracer  *tracerHandle
 	reg     registry.Dir
 	tty     *terminal.Proxy
@@ -73,16 +83,27 @@ type holder struct {
 	previous int
 	// nested: ctrun runs in a PID namespace below the host's; hostPid is
 	// then its own host pid (see nested.go).
-	nested   bool
-	hostPid  int
-	eventLog *os.File
+	nested  bool
+	hostPid int
+	// noConnector is why the process connector could not be had.
+	noConnector error
+	eventLog    *os.File
 }
 
 // Run holds the job's contracts until the terms say ctrun returns, and
 // returns ctrun's exit status.
 func Run(ctx context.Context, job Job) int {
 	h := &holder{ctx: ctx, job: job, rep: newReporter(job.Report, job.Terms.Verbosity)}
-	runtime.WarmCgroups()
+	// What the environment allows decides, once, how contracts are held.
+	h.maker = runtime.Select(runtime.Probe())
+	h.base = h.maker.Mechanism()
+	if err := h.strict(h.base); err != nil {
+		h.rep.errorf("%v", err)
+		return ExitInternal
+	}
+	if h.base.Cgroup != mechanism.NoCgroup {
+		runtime.WarmCgroups()
+	}
 	if err := h.openTerminal(); err != nil {
 		h.rep.errorf("%v", err)
 		return ExitInternal
@@ -134,18 +155,8 @@ func (h *holder) setup() error {
 		h.rep.log = f
 	}
 
-	if h.conn, err = connector.Open(); err != nil {
-		return fmt.Errorf("cannot follow the contract's processes: %w", err)
-	}
-	if err := unix.SetNonblock(h.conn.Fd(), true); err != nil {
-		return fmt.Errorf("process events: %w", err)
-	}
-	h.hostPid = os.Getpid()
-	if !registry.InHostPidNS() {
-		h.nested = true
-		if h.hostPid, err = ownHostPid(h.conn); err != nil {
-			return err
-		}
+	if err := h.openEvents(); err != nil {
+		return err
 	}
 	// The event stream for ctwatch; ctrun works without it. The contract
 	// being made meanwhile may not have made the state directory yet.

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ctrun/ctrun/events/connector"
+	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/runtime"
 	"github.com/ctrun/ctrun/runtime/cinit/wire"
 )
@@ -88,4 +89,14 @@ func (h *holder) parent() int {
 		return 0
 	}
 	return id
+}
+
+// pidNS is the PID namespace the pids of this holder's records are in:
+// the host's, where contract ids are host pids (on the host, or inside a
+// contract, see openEvents), else the holder's own (a container's).
+func (h *holder) pidNS() uint64 {
+	if h.nested || registry.InHostPidNS() {
+		return registry.HostPidNS()
+	}
+	return registry.OwnPidNS()
 }

@@ -14,8 +14,9 @@ import (
 // signals. What each does depends on the contract's phase; each is unit
 // tested per phase with a fake instance (react_test.go).
 
-// message reacts to one message of the init.
-func (c *contract) message(m wire.Message) {
+// message reacts to one message of the init; cred is the pid its
+// credentials name (see contract.proc).
+func (c *contract) message(m wire.Message, cred int) {
 	id := c.res.id
 	v, err := wire.Decode(m)
 	if err != nil {
@@ -58,6 +59,10 @@ func (c *contract) message(m wire.Message) {
 	case wire.ExternalSent:
 		// ctkill -a: the init sends it, on behalf of a process outside.
 		c.obs.External(v.Sig, v.Requester, v.When)
+	case wire.Proc:
+		c.proc(v, cred)
+	case wire.NoReport:
+		c.h.rep.act(id, "no_report", "members' forks and exits cannot be followed (%v): only the command's own end is seen", v.Errno)
 	case wire.NotifyOff:
 		c.h.rep.detailf(id, "signals sent by members cannot be observed (%v): a member's signal to a member may be reported as a signal from outside", v.Errno)
 	}

@@ -25,8 +25,8 @@ func (f *fakeInstance) note(s string) { f.calls = append(f.calls, s) }
 func (f *fakeInstance) InitPid() int              { return 4242 }
 func (f *fakeInstance) Start(runtime.Start) error { f.note("start"); return nil }
 func (f *fakeInstance) ControlFD() int            { return -1 }
-func (f *fakeInstance) Recv(bool, []byte) (wire.Message, error) {
-	return wire.Message{}, unix.EAGAIN
+func (f *fakeInstance) Recv(bool, []byte) (wire.Message, int, error) {
+	return wire.Message{}, 0, unix.EAGAIN
 }
 func (f *fakeInstance) Send(m wire.Message) error {
 	f.note("send " + msgName(m.Type))
@@ -192,7 +192,7 @@ func TestMessageReactions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
 			c, f := testContract(t, tc.terms, tc.from, &out)
-			c.message(tc.msg)
+			c.message(tc.msg, 0)
 			c.h.rep.flush()
 			if c.phase != tc.to {
 				t.Errorf("phase = %s, want %s", c.phase, tc.to)

@@ -139,5 +139,12 @@ func fired(ep uintptr) bool {
 // close stops the waiter.
 func (w *waiter) close() {
 	close(w.done)
-	w.ep.Close()
+	if w.ep != nil {
+		w.ep.Close()
+	}
+}
+
+// idleWaiter never fires: it stands in for a descriptor there is not.
+func idleWaiter() *waiter {
+	return &waiter{fd: -1, ready: make(chan struct{}), ack: make(chan struct{}), done: make(chan struct{})}
 }

@@ -7,7 +7,11 @@ import (
 
 // Stat is what is read of /proc/PID/stat.
 type Stat struct {
+	// Comm is the process's name (field 2).
+	Comm  string
 	State State
+	// PPid is its parent's pid (field 4).
+	PPid int
 	// Flags are the kernel's PF_* flags of the process (field 9).
 	Flags uint64
 	// StartTime is when the process started, in clock ticks (USER_HZ)
@@ -39,10 +43,11 @@ func (fs FS) Stat(pid int) (Stat, error) {
 // counted from the last ')'.
 func parseStat(b []byte) (Stat, bool) {
 	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
+	open := bytes.IndexByte(b, '(')
+	if i < 0 || open < 0 || open > i {
 		return Stat{}, false
 	}
-	var st Stat
+	st := Stat{Comm: string(b[open+1 : i])}
 	rest := b[i+1:]
 	for n := 3; n <= 22; n++ {
 		var f []byte
@@ -54,6 +59,10 @@ func parseStat(b []byte) (Stat, bool) {
 		switch n {
 		case 3:
 			st.State, ok = State(f[0]), true
+		case 4:
+			var v uint64
+			v, ok = decimal(f)
+			st.PPid = int(v)
 		case 9:
 			st.Flags, ok = decimal(f)
 		case 22:

@@ -153,3 +153,22 @@ func TestParseStatusAllocatesNothing(t *testing.T) {
 		t.Errorf("ParseStatus allocates %v times", n)
 	}
 }
+
+func TestHex(t *testing.T) {
+	b := []byte("Name:\tx\nSigIgn:\t0000000000001000\nCapEff:\t000001ffffffffff\nSeccomp:\t2\n")
+	for _, tc := range []struct {
+		key  string
+		want uint64
+		ok   bool
+	}{
+		{"SigIgn:", 0x1000, true},
+		{"CapEff:", 0x1ffffffffff, true},
+		{"Seccomp:", 2, true},
+		{"CapBnd:", 0, false},
+		{"Name:", 0, false},
+	} {
+		if got, ok := Hex(b, tc.key); got != tc.want || ok != tc.ok {
+			t.Errorf("Hex(%q) = %#x, %v; want %#x, %v", tc.key, got, ok, tc.want, tc.ok)
+		}
+	}
+}

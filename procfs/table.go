@@ -33,3 +33,19 @@ func (fs FS) Value(file, key string) (int64, bool) {
 	}
 	return Value(b, key)
 }
+
+// Hex finds the line "key value" whose value is hexadecimal (the masks of
+// /proc/PID/status: "CapEff:", "SigIgn:") and returns it.
+func Hex(b []byte, key string) (uint64, bool) {
+	for len(b) > 0 {
+		var line []byte
+		line, b = nextLine(b)
+		if v, ok := bytes.CutPrefix(line, []byte(key)); ok {
+			if f, _ := nextField(v); f != nil {
+				n, err := strconv.ParseUint(string(f), 16, 64)
+				return n, err == nil
+			}
+		}
+	}
+	return 0, false
+}

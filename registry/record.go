@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ctrun/ctrun/procfs"
+	"github.com/ctrun/ctrun/runtime/mechanism"
 )
 
 // Process names a process beyond pid reuse: its start time (in clock
@@ -69,6 +70,9 @@ type Record struct {
 	// numbers in: a record written from inside a contract is judged only
 	// from that namespace.
 	PidNS uint64 `json:"pidns"`
+	// Held is how the contract is held (nil: a PID namespace of its own,
+	// as every contract was before others could be had).
+	Held *mechanism.Mechanism `json:"held,omitempty"`
 	// Husk: the contract is over, but its init stays on for the
 	// sub-contracts in namespaces below its own (the kernel would kill
 	// them with it). A husk is no contract to list, adopt or inherit from;

@@ -13,13 +13,19 @@ import (
 // StateDir is where a user's contracts keep their short-lived files: root
 // under /run/ctrun, anyone else under $XDG_RUNTIME_DIR/ctrun, or, when that
 // is unset, /tmp/ctrun-<uid> (made 0700 and checked to be the user's own).
+// Root too uses /tmp/ctrun-0 where /run cannot be written (a container
+// with a read-only root file system and a writable /tmp): every ctrun,
+// ctstat, ctkill and ctwatch of the same file system makes the same choice.
 //
 // The binary must not live below it: libcontainer seals a copy of the
 // binary for every start in a temporary overlay under the state directory,
 // and an overlap makes it fall back to a full in-memory copy.
 func StateDir() (string, error) {
 	if os.Geteuid() == 0 {
-		return "/run/ctrun", nil
+		if writable("/run") {
+			return "/run/ctrun", nil
+		}
+		return "/tmp/ctrun-0", nil
 	}
 	if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" && filepath.IsAbs(x) {
 		return filepath.Join(x, "ctrun"), nil
@@ -57,4 +63,14 @@ func EnsureDir(dir string) error {
 // contract that still uses it keeps it alive (ENOTEMPTY).
 func RemoveIfEmpty(dir string) {
 	_ = unix.Rmdir(dir)
+}
+
+// writable says whether dir is a directory one may make files in, on a
+// file system mounted read-write.
+func writable(dir string) bool {
+	var fs unix.Statfs_t
+	if unix.Statfs(dir, &fs) != nil || fs.Flags&unix.ST_RDONLY != 0 {
+		return false
+	}
+	return unix.Access(dir, unix.W_OK) == nil
 }

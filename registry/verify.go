@@ -45,6 +45,12 @@ func (e *Entry) verify(owner int, selfNS uint64) error {
 	if err != nil {
 		return nil // not ours to see
 	}
+	if e.Subtree() {
+		// Held without a PID namespace of its own (a container, a host
+		// refusing namespaces): its init shares the caller's. Its members
+		// are its descendants, which only its owner's processes can be.
+		return nil
+	}
 	if selfNS != 0 && ns == selfNS {
 		return fmt.Errorf("record %s names as the contract's init pid %d, a process without a PID namespace of its own: refusing it", path, e.ID)
 	}

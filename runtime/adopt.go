@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -28,10 +27,9 @@ type adopted struct {
 	// cgroups are the contract's, as its record gave them.
 	cgroups  map[string]string
 	endpoint string
+	subtree  bool
 
-	waitOnce sync.Once
-	waitErr  error
-	waited   chan struct{}
+	exit *exitWatch
 }
 
 // Adopt takes over the orphaned contract id through its endpoint: the
@@ -39,7 +37,11 @@ type adopted struct {
 // is not the caller's child: it is followed through a pidfd, opened before
 // the endpoint is asked (so the id cannot be a reused pid by then).
 // ErrHeld: the contract has a holder.
-func Adopt(endpoint string, id int, cgroups map[string]string) (Instance, AdoptInfo, error) {
+//
+// subtree: the contract has no PID namespace of its own (see package
+// mechanism): killing its init would not end its members, which the init
+// is asked to kill instead.
+func Adopt(endpoint string, id int, cgroups map[string]string, subtree bool) (Instance, AdoptInfo, error) {
 	pidfd, err := unix.PidfdOpen(id, 0)
 	if err != nil {
 		return nil, AdoptInfo{}, fmt.Errorf("contract %d: %w", id, err)
@@ -72,7 +74,8 @@ func Adopt(endpoint string, id int, cgroups map[string]string) (Instance, AdoptI
 		pidfd:    pidfd,
 		cgroups:  cgroups,
 		endpoint: endpoint,
-		waited:   make(chan struct{}),
+		subtree:  subtree,
+		exit:     newExitWatch(),
 	}
 	return i, reply, nil
 }
@@ -86,10 +89,11 @@ func (i *adopted) CgroupPaths() map[string]string { return i.cgroups }
 // Kill ends the whole contract at once, through the pidfd (the id may be
 // a reused pid once the init is gone).
 func (i *adopted) Kill() error {
-	select {
-	case <-i.waited:
+	if i.exit.over() {
 		return nil
-	default:
+	}
+	if i.subtree && i.Signal(unix.SIGKILL, wire.ScopeAll, 0) == nil {
+		return nil
 	}
 	if err := unix.PidfdSendSignal(i.pidfd, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
 		return fmt.Errorf("kill contract %d: %w", i.initPid, err)
@@ -99,14 +103,12 @@ func (i *adopted) Kill() error {
 
 // Wait waits for the init to exit.
 func (i *adopted) Wait() error {
-	i.waitOnce.Do(func() {
+	return i.exit.wait(func() error {
 		if err := waitPidfd(i.pidfd); err != nil {
-			i.waitErr = fmt.Errorf("wait for contract %d: %w", i.initPid, err)
+			return fmt.Errorf("wait for contract %d: %w", i.initPid, err)
 		}
-		close(i.waited)
+		return nil
 	})
-	<-i.waited
-	return i.waitErr
 }
 
 // Destroy removes what is left of the contract: its cgroups (the init
@@ -144,4 +146,12 @@ func removeCgroups(paths map[string]string) {
 			_ = unix.Rmdir(p)
 		}
 	}
+}
+
+// PidNamespace: a contract held as a subtree has none of its own.
+func (i *adopted) PidNamespace() (dev, ino uint64, err error) {
+	if i.subtree {
+		return 0, 0, ErrNoNamespace
+	}
+	return i.control.PidNamespace()
 }

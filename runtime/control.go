@@ -33,28 +33,58 @@ func (c *control) ControlFD() int { return int(c.file.Fd()) }
 // ErrInitGone is returned by Recv once the init has closed its end.
 var ErrInitGone = errors.New("contract init is gone")
 
-// Recv reads one message from the init. Without block it returns
-// unix.EAGAIN when none is waiting. Messages from the init about a signal
-// are always in the socket before the signal can take effect, so a reader
-// that drains it before looking at a death sees every such message.
-func (c *control) Recv(block bool, buf []byte) (wire.Message, error) {
+// Recv reads one message from the init, and the pid its credentials name
+// (0 without: see PassCredentials). Without block it returns unix.EAGAIN
+// when none is waiting. Messages from the init about a signal are always
+// in the socket before the signal can take effect, so a reader that drains
+// it before looking at a death sees every such message.
+func (c *control) Recv(block bool, buf []byte) (wire.Message, int, error) {
 	flags := unix.MSG_DONTWAIT
 	if block {
 		flags = 0
 	}
+	var oob [64]byte
 	for {
-		n, _, err := unix.Recvfrom(c.ControlFD(), buf, flags)
+		n, oobn, _, _, err := unix.Recvmsg(c.ControlFD(), buf, oob[:], flags)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return wire.Message{}, err
+			return wire.Message{}, 0, err
 		}
 		if n == 0 {
-			return wire.Message{}, ErrInitGone
+			return wire.Message{}, 0, ErrInitGone
 		}
-		return wire.DecodeMessage(buf[:n])
+		m, err := wire.DecodeMessage(buf[:n])
+		return m, credPid(oob[:oobn]), err
 	}
+}
+
+// credPid is the pid of the SCM_CREDENTIALS in oob, 0 if none.
+func credPid(oob []byte) int {
+	if len(oob) == 0 {
+		return 0
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return 0
+	}
+	for _, m := range msgs {
+		if cred, err := unix.ParseUnixCredentials(&m); err == nil {
+			return int(cred.Pid)
+		}
+	}
+	return 0
+}
+
+// passCredentials has the kernel pass the sender's credentials with each
+// message: an init in a PID namespace of its own names a member in them,
+// translated into the holder's pids (wire.Proc).
+func (c *control) passCredentials() error {
+	if err := unix.SetsockoptInt(c.ControlFD(), unix.SOL_SOCKET, unix.SO_PASSCRED, 1); err != nil {
+		return fmt.Errorf("control socket credentials: %w", err)
+	}
+	return nil
 }
 
 // Send sends the init a message.

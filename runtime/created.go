@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/specconv"
@@ -29,26 +28,21 @@ type created struct {
 	lcRoot    string
 	container *libcontainer.Container
 	process   *libcontainer.Process
-	config    *os.File
+	config    configFile
 	cgroups   map[string]string
 	endpoint  string
 
-	waitOnce sync.Once
-	waitErr  error
-	waited   chan struct{}
+	exit *exitWatch
 }
 
 // Create builds the instance and starts its init, which then waits for Go.
 // Nothing of the instance is left behind when Create fails.
 func Create(ctx context.Context, o Options) (inst Instance, err error) {
-	if len(o.Extra) > wire.MaxExtra {
-		return nil, fmt.Errorf("%d inherited descriptors: at most %d can be handed on", len(o.Extra), wire.MaxExtra)
-	}
 	state, err := registry.StateDir()
 	if err != nil {
 		return nil, err
 	}
-	i := &created{opts: o, stateDir: state, waited: make(chan struct{})}
+	i := &created{opts: o, stateDir: state, exit: newExitWatch()}
 	defer func() {
 		if err != nil {
 			i.Destroy()
@@ -96,10 +90,12 @@ func Create(ctx context.Context, o Options) (inst Instance, err error) {
 		return nil, err
 	}
 	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
-		CgroupName:      "ctrun-" + o.Name,
-		Spec:            sp,
-		RootlessEUID:    rootless,
-		RootlessCgroups: rootless,
+		CgroupName:   "ctrun-" + o.Name,
+		Spec:         sp,
+		RootlessEUID: rootless,
+		// Without a cgroup (none can be had: a read-only cgroup file system),
+		// libcontainer is told to make do, as it does for a rootless one.
+		RootlessCgroups: rootless || !o.Cgroup,
 		NoNewKeyring:    true,
 	})
 	if err != nil {
@@ -112,41 +108,19 @@ func Create(ctx context.Context, o Options) (inst Instance, err error) {
 		return nil, fmt.Errorf("create contract instance: %w", err)
 	}
 
-	parentEnd, childEnd, err := socketpair()
+	files, err := openInitFiles(o)
 	if err != nil {
 		return nil, err
 	}
-	defer childEnd.Close()
-	i.file = parentEnd
-
-	cfgFd, err := unix.MemfdCreate("ctrun-config", unix.MFD_CLOEXEC)
-	if err != nil {
-		return nil, fmt.Errorf("configuration memfd: %w", err)
-	}
-	i.config = os.NewFile(uintptr(cfgFd), "ctrun-config")
-
-	devnull, err := os.Open(os.DevNull)
-	if err != nil {
-		return nil, err
-	}
-	defer devnull.Close()
-	extra := []*os.File{childEnd, i.config}
-	for _, f := range o.Stdio {
-		if f == nil {
-			f = devnull
-		}
-		extra = append(extra, f)
-	}
-	for _, e := range o.Extra {
-		extra = append(extra, e.File)
-	}
+	defer files.closeChildEnds()
+	i.file, i.config = files.control, files.config
 	i.process = &libcontainer.Process{
 		Args:       sp.Process.Args,
 		Env:        sp.Process.Env,
 		Cwd:        "/",
 		UID:        int(sp.Process.User.UID),
 		GID:        int(sp.Process.User.GID),
-		ExtraFiles: extra,
+		ExtraFiles: files.extra,
 		Init:       true,
 	}
 	for _, g := range sp.Process.User.AdditionalGids {
@@ -172,25 +146,10 @@ func Create(ctx context.Context, o Options) (inst Instance, err error) {
 	i.initPid = pid
 	// Until Go writes the full configuration, this one tells the init
 	// what to remove should the holder die before it says go.
-	if err := i.writeConfig(wire.Config{Rootfs: i.rootfs, Cgroups: i.cgroupList()}); err != nil {
+	if err := i.config.write(wire.Config{Rootfs: i.rootfs, Cgroups: i.cgroupList()}); err != nil {
 		return nil, err
 	}
 	return i, nil
-}
-
-// writeConfig replaces the configuration the init reads once it is told
-// to go, or finds its holder gone.
-func (i *created) writeConfig(c wire.Config) error {
-	// Write, then cut what is left of a longer one: at every moment the
-	// file starts with a whole configuration the init can act on.
-	b := c.Encode()
-	if _, err := i.config.WriteAt(b, 0); err != nil {
-		return fmt.Errorf("write contract configuration: %w", err)
-	}
-	if err := i.config.Truncate(int64(len(b))); err != nil {
-		return fmt.Errorf("write contract configuration: %w", err)
-	}
-	return nil
 }
 
 // cgroupList is the contract's cgroup directories, in no order.
@@ -200,14 +159,6 @@ func (i *created) cgroupList() []string {
 		l = append(l, p)
 	}
 	return l
-}
-
-func socketpair() (parent, child *os.File, err error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("control socket: %w", err)
-	}
-	return os.NewFile(uintptr(fds[0]), "ctrun-control"), os.NewFile(uintptr(fds[1]), "ctrun-control-init"), nil
 }
 
 // CgroupPaths are the contract's cgroup directories, by controller.
@@ -225,55 +176,34 @@ func (i *created) CgroupPaths() map[string]string {
 
 // Start hands the init its configuration and lets it start the command.
 func (i *created) Start(s Start) error {
-	o := i.opts
 	i.endpoint = s.Endpoint
-	c := wire.Config{
-		UID:      uint32(os.Getuid()),
-		GID:      uint32(os.Getgid()),
-		SigIgn:   o.SigIgn,
-		SigBlk:   o.SigBlk,
-		Path:     o.Path,
-		Dir:      o.Dir,
-		Argv:     o.Argv,
-		Env:      o.Env,
-		Rootfs:   i.rootfs,
-		Record:   s.Record,
-		Endpoint: s.Endpoint,
-	}
-	if o.NoOrphan {
-		c.Flags |= wire.FlagNoOrphan
-	}
-	if o.TTY {
-		c.Flags |= wire.FlagTTY
-	}
+	c := commandConfig(i.opts, s)
+	c.Rootfs = i.rootfs
+	c.Cgroups = i.cgroupList()
 	if os.Geteuid() != 0 {
 		c.Flags |= wire.FlagUserNS
 	}
-	if s.Notify {
-		c.Flags |= wire.FlagNotify
-	}
-	for n, f := range o.Stdio {
-		if f != nil {
-			c.StdioOpen |= 1 << n
+	if s.Report {
+		if err := i.passCredentials(); err != nil {
+			return err
 		}
 	}
-	for _, e := range o.Extra {
-		c.ExtraTargets = append(c.ExtraTargets, e.Target)
-	}
-	c.Cgroups = i.cgroupList()
-	if err := i.writeConfig(c); err != nil {
+	if err := i.config.write(c); err != nil {
 		return err
 	}
 	return i.Send(wire.Go{ID: s.ID}.Message())
 }
 
 // Kill ends the whole contract at once: the kernel kills every process of a
-// PID namespace whose init dies.
+// PID namespace whose init dies. On a unified (v2) hierarchy the contract's
+// cgroup is killed first (cgroup.kill, Linux 5.14): one write ends every
+// process in it, as the init's death does, without waiting for the init.
 func (i *created) Kill() error {
-	select {
-	case <-i.waited:
+	if i.exit.over() {
 		return nil
-	default:
+	}
+	if dir := i.CgroupPaths()[""]; dir != "" {
+		_ = os.WriteFile(dir+"/cgroup.kill", []byte("1"), 0)
 	}
 	if err := unix.Kill(i.initPid, unix.SIGKILL); err != nil && err != unix.ESRCH {
 		return fmt.Errorf("kill contract %d: %w", i.initPid, err)
@@ -284,26 +214,21 @@ func (i *created) Kill() error {
 // Wait waits for the init to exit, which it does once the contract is
 // empty (or killed).
 func (i *created) Wait() error {
-	i.waitOnce.Do(func() {
+	return i.exit.wait(func() error {
 		// A non-zero exit of the init is not an error of Wait: the
 		// init's status means nothing to the contract.
-		ps, err := i.process.Wait()
-		if err != nil && ps == nil {
-			i.waitErr = fmt.Errorf("wait for contract %d: %w", i.initPid, err)
+		if ps, err := i.process.Wait(); err != nil && ps == nil {
+			return fmt.Errorf("wait for contract %d: %w", i.initPid, err)
 		}
-		close(i.waited)
+		return nil
 	})
-	<-i.waited
-	return i.waitErr
 }
 
 // Destroy removes what the instance made on the host. The contract must be
 // over (Wait returned) or never started.
 func (i *created) Destroy() {
 	i.close()
-	if i.config != nil {
-		i.config.Close()
-	}
+	i.config.close()
 	if i.container != nil {
 		_ = i.container.Destroy()
 	}

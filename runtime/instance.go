@@ -34,10 +34,10 @@ type Instance interface {
 
 	// ControlFD is the holder's end of the control socket, for polling.
 	ControlFD() int
-	// Recv reads one message of the init; without block it returns
-	// unix.EAGAIN when none is waiting, ErrInitGone once the init's end is
-	// closed.
-	Recv(block bool, buf []byte) (wire.Message, error)
+	// Recv reads one message of the init, and the pid its credentials
+	// name (0: none); without block it returns unix.EAGAIN when none is
+	// waiting, ErrInitGone once the init's end is closed.
+	Recv(block bool, buf []byte) (m wire.Message, credPid int, err error)
 	// Send sends the init a message.
 	Send(m wire.Message) error
 	// Signal asks the init to send sig to a scope (wire.Scope*).
@@ -73,6 +73,9 @@ type Start struct {
 	// Notify: the init learns of the signals members send through
 	// seccomp (when no tracer can: unprivileged).
 	Notify bool
+	// Report: the init reports members' forks and exits itself (there is
+	// no process connector to learn them from).
+	Report bool
 }
 
 // ExtraFile is a descriptor handed to the command at a given number.

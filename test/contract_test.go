@@ -175,7 +175,8 @@ func TestUserKeepsOwnIDs(t *testing.T) {
 	}
 }
 
-// As root, the contract has a cgroup below ctrun's own, gone when it ends.
+// As root, the contract has a cgroup below ctrun's own, gone when it ends:
+// in every v1 hierarchy, or, on a unified (v2) host, in the unified one.
 func TestRootCgroup(t *testing.T) {
 	requireRoot(t)
 	clean(t)
@@ -187,6 +188,12 @@ func TestRootCgroup(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs("/sys/fs/cgroup", &fs); err != nil {
+		t.Fatal(err)
+	}
+	const cgroup2Magic = 0x63677270
+	unified := fs.Type == cgroup2Magic
 	mine := map[string]string{}
 	for _, l := range strings.Split(strings.TrimSpace(string(own)), "\n") {
 		f := strings.SplitN(l, ":", 3)
@@ -195,12 +202,14 @@ func TestRootCgroup(t *testing.T) {
 	found := false
 	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
 		f := strings.SplitN(l, ":", 3)
-		if f[1] == "" || f[1] == "name=systemd" {
+		// A v1 host: every controller's hierarchy; a v2 host: the
+		// unified one ("0::"), where the controllers are.
+		if unified != (f[0] == "0") || f[1] == "name=systemd" {
 			continue
 		}
 		parent := strings.TrimSuffix(mine[f[1]], "/")
 		if !strings.HasPrefix(f[2], parent+"/ctrun-") {
-			t.Fatalf("controller %s: contract cgroup %s is not below ctrun's own %s", f[1], f[2], mine[f[1]])
+			t.Fatalf("controller %q: contract cgroup %s is not below ctrun's own %s", f[1], f[2], mine[f[1]])
 		}
 		found = true
 	}

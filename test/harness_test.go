@@ -56,7 +56,7 @@ func testMain(m *testing.M) int {
 	probe = filepath.Join(dir, "probe")
 	// Built as the Makefile builds them (static, stripped), in one go.
 	build := exec.Command("go", "build", "-trimpath", "-tags", "netgo,osusergo", "-ldflags", "-s -w -extldflags -static",
-		"-o", dir+"/", "../cmd/ctrun", "../cmd/ctkill", "../cmd/ctstat", "../cmd/ctwatch")
+		"-o", dir+"/", "../cmd/ctrun", "../cmd/ctkill", "../cmd/ctstat", "../cmd/ctwatch", "./restrict")
 	build.Env = append(os.Environ(), "CGO_ENABLED=1")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
@@ -198,12 +198,18 @@ func start(t *testing.T, c call) (*exec.Cmd, *syncBuffer, *syncBuffer) {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start ctrun: %v", err)
 	}
+	stopAtCleanup(t, cmd)
+	return cmd, out, errb
+}
+
+// stopAtCleanup stops a started ctrun at the end of the test, if it still
+// runs: it asks ctrun to stop its contract, as a user would, and kills it
+// if it does not.
+func stopAtCleanup(t *testing.T, cmd *exec.Cmd) {
 	t.Cleanup(func() {
 		if cmd.ProcessState != nil {
 			return
 		}
-		// Ask ctrun to stop its contract, as a user would; kill it if it
-		// does not.
 		cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
 		go func() { cmd.Wait(); close(done) }()
@@ -214,7 +220,6 @@ func start(t *testing.T, c call) (*exec.Cmd, *syncBuffer, *syncBuffer) {
 			<-done
 		}
 	})
-	return cmd, out, errb
 }
 
 // syncBuffer is written by the exec package's copying goroutine while the

@@ -150,7 +150,7 @@ func do(req request) error {
 	if err != nil {
 		return err
 	}
-	ms, err := members(req.id)
+	ms, err := members(e)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func do(req request) error {
 		}
 		return nil
 	case modePid:
-		m, ok, err := memberOf(req.id, req.pid)
+		m, ok, err := memberOf(e, req.pid)
 		if err != nil {
 			return err
 		}
@@ -191,7 +191,7 @@ func do(req request) error {
 			}
 			return failf("pid %d is not a member of contract %d", req.pid, req.id)
 		}
-		if err := send(req.id, m, req.sig); err != nil {
+		if err := send(e, m, req.sig); err != nil {
 			return sendError(m, err)
 		}
 		return nil
@@ -200,7 +200,7 @@ func do(req request) error {
 		for len(ms) > 0 {
 			i := rand.IntN(len(ms))
 			m := ms[i]
-			err := send(req.id, m, req.sig)
+			err := send(e, m, req.sig)
 			if err == nil {
 				fmt.Println(m) // who was hit, for the CI log
 				return nil

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ctrun/ctrun/procfs"
+	"github.com/ctrun/ctrun/registry"
 )
 
 // member is one process of a contract, other than its init: Pid is its
@@ -17,29 +18,16 @@ type member struct{ procfs.Member }
 
 func (m member) String() string { return fmt.Sprintf("%d %d %s", m.Pid, m.NSPid, m.Comm) }
 
-// namespace is the PID namespace of contract id (whose init is host pid
-// id): a process is a member exactly when it is in it.
-func namespace(id int) (procfs.Namespace, error) {
-	ns, err := procfs.Default.Namespace(id)
-	if err != nil {
-		return ns, initError(id, err)
-	}
-	return ns, nil
-}
-
-// members lists the members of contract id, by host pid. Members of
-// sub-contracts live in namespaces of their own and are not listed: they
-// belong to the sub-contract, as on Solaris. Nor are zombies: they can no
-// longer be signalled.
-func members(id int) ([]member, error) {
-	ns, err := namespace(id)
-	if err != nil {
+// members lists the members of contract e, by host pid: the processes in
+// its PID namespace but its init, or, for a contract held without one, its
+// init's descendants. Members of sub-contracts are not listed: they belong
+// to the sub-contract, as on Solaris. Nor are zombies: they can no longer
+// be signalled.
+func members(e *registry.Entry) ([]member, error) {
+	if err := initAlive(e.ID); err != nil {
 		return nil, err
 	}
-	ms, err := procfs.Default.Members(ns, procfs.Options{Live: true})
-	if err != nil {
-		return nil, err
-	}
+	ms := registry.Members([]*registry.Entry{e}, procfs.Options{Live: true})[e.ID]
 	out := make([]member, len(ms))
 	for i, m := range ms {
 		out[i] = member{m}
@@ -47,15 +35,22 @@ func members(id int) ([]member, error) {
 	return out, nil
 }
 
-// memberOf says whether host pid is a member of contract id (never its
+// memberOf says whether host pid is a member of contract e (never its
 // init, nor a zombie), and describes it.
-func memberOf(id, pid int) (member, bool, error) {
-	ns, err := namespace(id)
-	if err != nil {
+func memberOf(e *registry.Entry, pid int) (member, bool, error) {
+	if err := initAlive(e.ID); err != nil {
 		return member{}, false, err
 	}
-	m, ok := procfs.Default.Member(ns, pid, procfs.Options{Live: true})
+	m, ok := e.Member(pid, procfs.Options{Live: true})
 	return member{m}, ok, nil
+}
+
+// initAlive says why the contract's init cannot be looked at, if it cannot.
+func initAlive(id int) error {
+	if _, err := procfs.Default.PidNamespace(id); err != nil {
+		return initError(id, err)
+	}
+	return nil
 }
 
 // initError says why the contract's init could not be looked at.
@@ -72,7 +67,7 @@ func initError(id int, err error) error {
 // send signals one member, by a pidfd so that a pid reused after the
 // member's death is never hit: the member is checked again once the pidfd
 // pins it (a pidfd of a process that has died since only gives ESRCH).
-func send(id int, m member, sig unix.Signal) error {
+func send(e *registry.Entry, m member, sig unix.Signal) error {
 	fd, err := unix.PidfdOpen(m.Pid, 0)
 	if errors.Is(err, unix.ENOSYS) {
 		// Before Linux 5.3: the check just made is all there is.
@@ -82,7 +77,7 @@ func send(id int, m member, sig unix.Signal) error {
 		return err
 	}
 	defer unix.Close(fd)
-	if _, ok, err := memberOf(id, m.Pid); err != nil {
+	if _, ok, err := memberOf(e, m.Pid); err != nil {
 		return err
 	} else if !ok {
 		return unix.ESRCH

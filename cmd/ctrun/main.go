@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ctrun/ctrun/holder"
+	"github.com/ctrun/ctrun/procfs"
 	"github.com/ctrun/ctrun/runtime"
 	_ "github.com/ctrun/ctrun/runtime/cinit" // the contract's init (runs before main)
 	"github.com/ctrun/ctrun/terms"
@@ -184,21 +185,7 @@ func startSignals() (ign, blk uint64) {
 	if err != nil {
 		return 0, 0
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-		if err != nil {
-			continue
-		}
-		switch k {
-		case "SigIgn":
-			ign = n
-		case "SigBlk":
-			blk = n
-		}
-	}
+	ign, _ = procfs.Hex(b, "SigIgn:")
+	blk, _ = procfs.Hex(b, "SigBlk:")
 	return ign, blk
 }

@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/ctrun/ctrun/registry"
+	"github.com/ctrun/ctrun/runtime/mechanism"
 )
 
 // contractType is every contract's type: Linux has process contracts only.
@@ -75,6 +76,7 @@ func writeDetails(w *bufio.Writer, c *contract) {
 	kv("parameter set", setText(t.Options))
 	kv("restart count", restartText(t))
 	kv("transfer", yesNo(t.Transfer))
+	kv("held by", held(c).Short())
 	kv("member processes", membersText(c.members))
 	kv("inherited contracts", idsText(c.inherited))
 	if c.State == registry.Inherited {
@@ -228,6 +230,8 @@ type jsonContract struct {
 	Creator creator  `json:"creator"`
 	Started string   `json:"started"`
 	Command []string `json:"command"`
+	// Held is how the contract is held (see package mechanism).
+	Held mechanism.Mechanism `json:"held"`
 }
 
 type creator struct {
@@ -256,6 +260,7 @@ func toJSON(c *contract) jsonContract {
 		Creator:      creator{UID: c.UID, Argv: orEmpty(c.Argv)},
 		Started:      c.Started,
 		Command:      orEmpty(c.Command),
+		Held:         held(c),
 	}
 	if pid := holder(c); pid > 0 {
 		j.Holder = &pid
@@ -289,4 +294,17 @@ func orNone(ids []int) []int {
 		return []int{}
 	}
 	return ids
+}
+
+// held is how c is held, as its record says; a record written before
+// there was a choice was held by a PID namespace of its own.
+func held(c *contract) mechanism.Mechanism {
+	if c.Held != nil {
+		return *c.Held
+	}
+	m := mechanism.Mechanism{Holding: mechanism.Namespace, Cgroup: mechanism.NoCgroup, Events: mechanism.Connector, Senders: mechanism.None}
+	if len(c.Cgroups) > 0 {
+		m.Cgroup = mechanism.CgroupV1
+	}
+	return m
 }

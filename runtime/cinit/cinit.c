@@ -5,7 +5,10 @@
  * execs "ctrun contract-init". That exec lands here, in a constructor that
  * runs before the Go runtime starts: the init never boots Go, so it costs a
  * few hundred kilobytes and no runtime start-up, the way tini and s6 keep an
- * init tiny. It
+ * init tiny. Where no PID namespace can be had, the holder forks and execs
+ * "ctrun contract-init subreaper" itself: the init is then its child, a
+ * child subreaper that no descendant can leave (tree.c tells its members),
+ * in the holder's own namespaces. It
  *
  *   - starts the command as its child once the holder says go (with the
  *     contract id in CTRUN_CTID), reporting a failed execve exactly;
@@ -21,7 +24,9 @@
  *     keeps the orphaned contract running;
  *   - once it is the last process of an orphaned contract, removes what the
  *     holder would have removed: the cgroup, the rootfs directory and the
- *     contract's record.
+ *     contract's record;
+ *   - where the holder has no process connector (CT_F_REPORT), tells it of
+ *     members' forks and exits itself.
  *
  * Nothing here may print to the user's streams: errors travel to the holder
  * as messages.
@@ -34,6 +39,8 @@
  *   command.c   the command's process, between fork and execve
  *   notify.c    signals sent by members (seccomp user notification)
  *   members.c   finding and signalling members
+ *   tree.c      members as the init's descendants (subreaper mode)
+ *   report.c    members' forks and exits (report mode)
  *   endpoint.c  the contract's endpoint (ctkill -a, adoption)
  *   cleanup.c   the host root, and the end of an orphaned contract
  *   proc.c      small kernel files (/proc, cgroupfs)
@@ -66,7 +73,7 @@ static void handle_control(struct state *s)
 		s->control = -1;
 		s->orphaned = 1;
 		if (s->cfg.flags & CT_F_NOORPHAN)
-			ct_signal_members(SIGKILL);
+			ct_signal_members(s, SIGKILL);
 		return;
 	}
 	if ((size_t)n < sizeof(struct ct_msg))
@@ -88,7 +95,7 @@ static void handle_control(struct state *s)
 			break;
 		/* fall through - the command's process is gone */
 	case CT_SCOPE_ALL:
-		ct_signal_members(m->a);
+		ct_signal_members(s, m->a);
 		break;
 	case CT_SCOPE_PGRP:
 		if (m->c > 1)
@@ -101,9 +108,46 @@ static void handle_control(struct state *s)
 	}
 }
 
+/*
+ * reap in report mode: each child is looked at before it is reaped, while
+ * it still exists, so that a member never seen before is reported (with
+ * its parent) before its exit.
+ */
+static int reap_reporting(struct state *s)
+{
+	for (;;) {
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == ECHILD;
+		}
+		pid_t pid = si.si_pid;
+		if (pid <= 0)
+			return 0;
+		int reported = ct_report_reaping(s, pid);
+		int st;
+		pid_t r;
+		while ((r = waitpid(pid, &st, __WALL)) < 0 && errno == EINTR)
+			;
+		if (r != pid)
+			continue;
+		ct_report_reaped(s, pid, st, reported);
+		if (pid == s->command) {
+			s->command = 0;
+			s->cmd_status = st;
+			s->cmd_exited = 1;
+			ct_send_msg(s, CT_M_CMDEXIT, st, 0, 0, 0, NULL, 0);
+		}
+	}
+}
+
 /* Reap every child that has exited. Returns 1 once no child is left. */
 static int reap(struct state *s)
 {
+	if (s->cfg.flags & CT_F_REPORT)
+		return reap_reporting(s);
 	for (;;) {
 		int st;
 		pid_t pid = waitpid(-1, &st, WNOHANG | __WALL);
@@ -174,8 +218,11 @@ static int wait_go(struct state *s)
 	}
 }
 
-static int init_main(void)
+static int init_main(int subreaper)
 {
+	/* Before anything can be orphaned: every orphan below stays ours. */
+	if (subreaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	struct state s;
 	memset(&s, 0, sizeof(s));
 	s.control = CT_FD_CONTROL;
@@ -186,7 +233,9 @@ static int init_main(void)
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
 	prctl(PR_SET_NAME, CT_INIT_NAME, 0, 0, 0);
-	int root_err = ct_enter_host_root() < 0 ? errno : 0;
+	/* In subreaper mode we are already where the holder is: no host root
+	 * to move to, no rootfs to let go of. */
+	int root_err = subreaper ? 0 : (ct_enter_host_root() < 0 ? errno : 0);
 
 	/* The holder writes the configuration before it says go. */
 	int id = wait_go(&s);
@@ -194,6 +243,18 @@ static int init_main(void)
 		ct_send_msg(&s, CT_M_EXECFAIL, EINVAL, CT_STAGE_SETUP, 0, 0, NULL, 0);
 		return 1;
 	}
+	if (subreaper)
+		s.cfg.flags |= CT_F_SUBREAPER;
+	if (s.cfg.flags & CT_F_REPORT)
+		s.cfg.flags |= CT_F_NOTIFY;
+	s.subreaper = (s.cfg.flags & CT_F_SUBREAPER) != 0;
+	s.self = getpid();
+	s.holder = getppid();
+	/* A member's depth in PID namespaces: ours (1 for a PID 1, as /proc
+	 * is then our namespace's). */
+	s.depth = 1;
+	if (s.subreaper && (s.depth = ct_ns_depth(s.self)) < 1)
+		s.depth = 1;
 	if (id <= 0) {
 		ct_remove_rootfs(s.cfg.rootfs);
 		/* The holder died before the command could start. */
@@ -216,6 +277,8 @@ static int init_main(void)
 	sigaddset(&chld, SIGCHLD);
 	int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 
+	if (s.cfg.flags & CT_F_REPORT)
+		ct_report_init(&s);
 	if (ct_start_command(&s) < 0) {
 		ct_send_msg(&s, CT_M_EXECFAIL, errno, CT_STAGE_SETUP, 0, 0, NULL, 0);
 		return 1;
@@ -230,10 +293,15 @@ static int init_main(void)
 		if (reap(&s))
 			break;
 		ct_check_own_empty(&s);
-		struct pollfd pf[4];
+		struct pollfd pf[5];
 		int n = 0;
 		pf[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
-		int ci = -1, ni = -1, ei = -1;
+		int ci = -1, ni = -1, ei = -1, ri = -1;
+		int rfd = (s.cfg.flags & CT_F_REPORT) ? ct_report_fd() : -1;
+		if (rfd >= 0) {
+			ri = n;
+			pf[n++] = (struct pollfd){.fd = rfd, .events = POLLIN};
+		}
 		if (s.endpoint >= 0) {
 			ei = n;
 			pf[n++] = (struct pollfd){.fd = s.endpoint, .events = POLLIN};
@@ -246,8 +314,15 @@ static int init_main(void)
 			ni = n;
 			pf[n++] = (struct pollfd){.fd = s.notify, .events = POLLIN};
 		}
-		if (poll(pf, (nfds_t)n, -1) < 0)
+		if (poll(pf, (nfds_t)n, ri >= 0 ? ct_report_timeout() : -1) < 0)
 			continue;
+		if (ri >= 0) {
+			/* Exits first: a notification below sights pids, and
+			 * one of them may be a gone member's, taken anew. */
+			if (pf[ri].revents)
+				ct_report_ready(&s);
+			ct_report_retry(&s);
+		}
 		if (pf[0].revents) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) > 0)
@@ -266,6 +341,9 @@ static int init_main(void)
 		if (ei >= 0 && pf[ei].revents)
 			ct_handle_endpoint(&s);
 	}
+	/* No child left, so no member: every exit not yet told. */
+	if (s.cfg.flags & CT_F_REPORT)
+		ct_report_finish(&s);
 	if (s.endpoint >= 0 && s.cfg.endpoint && *s.cfg.endpoint)
 		unlink(s.cfg.endpoint);
 	if (!s.orphaned && s.control >= 0)
@@ -277,12 +355,20 @@ static int init_main(void)
 
 /*
  * Runs before main() in every binary that links this package. glibc passes
- * argc/argv to constructors; anything but "<binary> contract-init" returns
- * at once and the Go program starts as usual.
+ * argc/argv to constructors; anything but "<binary> contract-init" as PID
+ * 1, "<binary> contract-init subreaper" or "<binary> contract-init probe"
+ * returns at once and the Go program starts as usual. The probe only tells
+ * its holder that it could be started (in a new PID namespace): it must
+ * cost nothing.
  */
 __attribute__((constructor)) static void ctrun_contract_init(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], CT_INIT_ARG) != 0 || getpid() != 1)
+	if (argc < 2 || strcmp(argv[1], CT_INIT_ARG) != 0)
 		return;
-	_exit(init_main());
+	if (argc >= 3 && strcmp(argv[2], CT_INIT_PROBE_ARG) == 0)
+		_exit(0);
+	int subreaper = argc >= 3 && strcmp(argv[2], CT_INIT_SUBREAPER_ARG) == 0;
+	if (!subreaper && getpid() != 1)
+		return;
+	_exit(init_main(subreaper));
 }

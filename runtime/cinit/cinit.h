@@ -48,12 +48,32 @@ struct state {
 	int notify;   /* seccomp listener, -1 if none */
 	int endpoint; /* listening socket, -1 if none */
 	int watch_empty; /* the holder asked for CT_M_OWNEMPTY (not yet sent) */
+	/* Subreaper mode (CT_F_SUBREAPER): members are descendants of self,
+	 * not the processes of a namespace of our own. */
+	int subreaper;
+	pid_t self; /* our pid, as /proc and the members see it */
+	pid_t holder; /* the holder's pid (subreaper mode: our parent at start) */
+	int depth;  /* our depth in PID namespaces (ct_ns_depth): a member's */
+};
+
+/* A process and its parent, as a walk up the tree found them. */
+struct ct_link {
+	int pid, ppid;
+};
+
+/* What ct_proc_stat reads of a /proc/<pid>/stat line. */
+struct ct_pstat {
+	int ppid, pgrp;
+	char state;
+	char comm[16];
+	int exit_code; /* a wait status once a zombie; 0 unless we may read it */
 };
 
 #pragma GCC visibility push(hidden)
 
 /* protocol.c: messages, the configuration, descriptor passing */
 void ct_send_msg(struct state *s, int type, int a, int b, int c, int d, const int *data, int n);
+int ct_send_msg_cred(struct state *s, pid_t pid, int type, int a, int b, int c, int d, const int *data, int n);
 void ct_stamp(int out[2]);
 int ct_read_config(struct config *c);
 int ct_send_fd(int sock, int fd, int err);
@@ -64,19 +84,40 @@ int ct_write_file(const char *path, const char *data);
 long ct_read_long_field(const char *path, const char *key);
 long ct_pgrp_of(int pid);
 int ct_ns_depth(int pid);
+int ct_proc_stat(int dirfd, int pid, struct ct_pstat *out);
 
 /* command.c: the command's process */
 void ct_set_ctid(struct config *c, int id);
 int ct_start_command(struct state *s);
 
-/* notify.c: signals sent by members */
-int ct_install_notify(void);
+/* notify.c: signals sent by members (and, CT_F_REPORT, their execs and waits) */
+int ct_install_notify(int report);
 void ct_handle_notification(struct state *s);
 
 /* members.c: finding and signalling members */
 int ct_collect_pgrp(int pgrp, int *out, int max);
-void ct_signal_members(int sig);
+void ct_signal_members(struct state *s, int sig);
 void ct_check_own_empty(struct state *s);
+
+/* tree.c: members as the init's descendants (subreaper mode) */
+int ct_tree_any(struct state *s, int nested, int unknown);
+void ct_tree_signal(struct state *s, int sig);
+int ct_ancestry(struct state *s, int pid, int (*known)(int pid), struct ct_link *chain, int max, int *n);
+
+/* report.c: members' forks and exits (CT_F_REPORT) */
+void ct_report_init(struct state *s);
+void ct_report_child_limits(void);
+int ct_report_fd(void);
+int ct_report_timeout(void);
+void ct_report_ready(struct state *s);
+void ct_report_retry(struct state *s);
+int ct_report_known(int pid);
+int ct_report_sight(struct state *s, int pid);
+void ct_report_command(struct state *s, int pid);
+void ct_report_children(struct state *s, int tgid);
+int ct_report_reaping(struct state *s, int pid);
+void ct_report_reaped(struct state *s, int pid, int status, int reported);
+void ct_report_finish(struct state *s);
 
 /* endpoint.c: the contract's endpoint */
 int ct_open_endpoint(const char *path);

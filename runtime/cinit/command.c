@@ -3,7 +3,8 @@
  * command's environment and forks it once the holder says go; between
  * fork and execve the child puts the user's descriptors at their numbers,
  * takes a terminal, a nested user namespace, the seccomp filter and the
- * holder's signal dispositions. Whatever fails there reaches the init
+ * holder's signal dispositions (and, in report mode, its descriptor
+ * limit). Whatever fails there reaches the init
  * through a status pipe (errno and stage), and the init tells the holder.
  *
  * Apart because most of it runs in the child, where the init's state is a
@@ -14,13 +15,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -153,9 +158,23 @@ static void reset_signals(const struct config *c)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
+/* Whether we have CAP_SYS_ADMIN (in our user namespace, which is where
+ * seccomp asks). */
+static int has_sys_admin(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d) < 0)
+		return 0;
+	return (d[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1;
+}
+
 static void run_command(struct state *s, int status_fd, int fd_sock)
 {
 	const struct config *c = &s->cfg;
+	if (c->flags & CT_F_REPORT)
+		ct_report_child_limits();
 	int status_hi = dup_clear(c, status_fd);
 	if (status_hi < 0)
 		child_fail(status_fd, CT_STAGE_SETUP);
@@ -183,7 +202,11 @@ static void run_command(struct state *s, int status_fd, int fd_sock)
 	if ((c->flags & CT_F_USERNS) && nest_userns(c) < 0)
 		child_fail(status_fd, CT_STAGE_SETUP);
 	if (c->flags & CT_F_NOTIFY) {
-		int lfd = ct_install_notify();
+		/* Without CAP_SYS_ADMIN (a container's root has none) a filter
+		 * needs no_new_privs: only in the modes made for such places. */
+		if ((c->flags & (CT_F_SUBREAPER | CT_F_REPORT)) && !has_sys_admin())
+			prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		int lfd = ct_install_notify((c->flags & CT_F_REPORT) != 0);
 		ct_send_fd(fd_sock, lfd, lfd < 0 ? errno : 0);
 		if (lfd >= 0)
 			close(lfd);
@@ -222,6 +245,8 @@ int ct_start_command(struct state *s)
 		_exit(127);
 	}
 	s->command = pid;
+	if (s->cfg.flags & CT_F_REPORT)
+		ct_report_command(s, pid);
 	close(status[1]);
 	if (fdsock[1] >= 0)
 		close(fdsock[1]);
@@ -234,6 +259,24 @@ int ct_start_command(struct state *s)
 		else if (err > 0)
 			ct_send_msg(s, CT_M_NOTIFYOFF, err, 0, 0, 0, NULL, 0);
 		close(fdsock[0]);
+	}
+	/* In report mode the filter notifies the command's own execve: the
+	 * init must answer it while it waits for the outcome. */
+	while ((s->cfg.flags & CT_F_REPORT) && s->notify >= 0) {
+		struct pollfd pf[2] = {{.fd = status[0], .events = POLLIN}, {.fd = s->notify, .events = POLLIN}};
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			close(s->notify);
+			s->notify = -1;
+		} else if (pf[1].revents) {
+			ct_handle_notification(s);
+		}
+		if (pf[0].revents)
+			break;
 	}
 	int msg[2];
 	ssize_t n;

@@ -70,9 +70,13 @@ void ct_handle_endpoint(struct state *s)
 			int when[2];
 			ct_stamp(when);
 			ct_send_msg(s, CT_M_EXTSENT, m->a, m->b, 0, 0, when, 2);
-			ct_signal_members(m->a);
+			/* Answer first: a fatal signal may have the holder kill
+			 * us before we could once the members die. */
+			reply(fd, CT_M_OK, 0, 0, 0);
+			ct_signal_members(s, m->a);
+		} else {
+			reply(fd, CT_M_OK, 0, 0, 0);
 		}
-		reply(fd, CT_M_OK, 0, 0, 0);
 		break;
 	case CT_M_ADOPT:
 		if (s->control >= 0) {

@@ -5,26 +5,29 @@
  * are seen in our /proc all the same and are no members.
  *
  * Apart because every scan of /proc for members is here, with the one rule
- * that tells members from sub-contracts (ct_ns_depth).
+ * that tells members from sub-contracts (ct_ns_depth). In subreaper mode
+ * the init has no namespace of its own and members are its descendants:
+ * tree.c finds them, and these functions hand over to it.
  */
 #include "cinit.h"
 
 #include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /* Every process but us in process group pgrp (at most max, into out):
  * the targets of a kill(0, sig) or kill(-pgrp, sig). */
 int ct_collect_pgrp(int pgrp, int *out, int max)
 {
-	int n = 0;
+	int n = 0, self = getpid(); /* not 1 in subreaper mode */
 	DIR *d = opendir("/proc");
 	if (!d)
 		return 0;
 	struct dirent *e;
 	while ((e = readdir(d)) && n < max) {
 		int pid = atoi(e->d_name);
-		if (pid <= 1)
+		if (pid <= 1 || pid == self)
 			continue;
 		if (ct_pgrp_of(pid) == pgrp)
 			out[n++] = pid;
@@ -38,8 +41,10 @@ int ct_collect_pgrp(int pgrp, int *out, int max)
  * (nested: a sub-contract's)? unknown is the answer when /proc cannot be
  * read.
  */
-static int any_process(int nested, int unknown)
+static int any_process(struct state *s, int nested, int unknown)
 {
+	if (s->subreaper)
+		return ct_tree_any(s, nested, unknown);
 	DIR *d = opendir("/proc");
 	if (!d)
 		return unknown;
@@ -56,7 +61,7 @@ static int any_process(int nested, int unknown)
 	return found;
 }
 
-static int any_nested(void) { return any_process(1, 0); }
+static int any_nested(struct state *s) { return any_process(s, 1, 0); }
 
 /*
  * Send sig to every member. Without sub-contracts that is kill(-1): the
@@ -66,9 +71,13 @@ static int any_nested(void) { return any_process(1, 0); }
  * processes are skipped, and the members are signalled one by one, again
  * and again while new ones keep appearing (a fork during a pass).
  */
-void ct_signal_members(int sig)
+void ct_signal_members(struct state *s, int sig)
 {
-	if (!any_nested()) {
+	if (s->subreaper) {
+		ct_tree_signal(s, sig);
+		return;
+	}
+	if (!any_nested(s)) {
 		kill(-1, sig);
 		return;
 	}
@@ -103,7 +112,7 @@ void ct_signal_members(int sig)
 }
 
 /* Are members left (processes of our own namespace but us)? */
-static int members_left(void) { return any_process(0, 1); }
+static int members_left(struct state *s) { return any_process(s, 0, 1); }
 
 /*
  * A holder that cannot tell members from sub-contracts itself (it runs
@@ -113,7 +122,7 @@ static int members_left(void) { return any_process(0, 1); }
  */
 void ct_check_own_empty(struct state *s)
 {
-	if (s->watch_empty && !members_left()) {
+	if (s->watch_empty && !members_left(s)) {
 		ct_send_msg(s, CT_M_OWNEMPTY, 0, 0, 0, 0, NULL, 0);
 		s->watch_empty = 0;
 	}

@@ -7,6 +7,11 @@
  * then lets the call go on, so that a member killing a member is never
  * taken for a signal from outside.
  *
+ * With CT_F_REPORT the filter hands execve, execveat, wait4 and waitid to
+ * the init too, and every notification is a sighting of its caller
+ * (report.c): a fork is seen at the child's first exec, and the children
+ * a wait is about to reap are seen before it may go on.
+ *
  * Apart because it is the one part that decodes system calls: numbers and
  * argument positions per ABI, read from another process's memory and
  * /proc.
@@ -30,12 +35,21 @@
 #define __NR_pidfd_send_signal 424
 #endif
 
+/* What CT_F_REPORT adds to the filter. x86_64 (after the x32 bit is
+ * masked: x32 has execve 520, execveat 545, waitid 529 of its own): */
+static const unsigned report_x86_64[] = {59, 322, 61, 247, 520, 545, 529};
+/* i386: execve 11, execveat 358, wait4 114, waitid 284, waitpid 7 */
+static const unsigned report_i386[] = {11, 358, 114, 284, 7};
+#define NX (sizeof(report_x86_64) / sizeof(report_x86_64[0]))
+#define NI (sizeof(report_i386) / sizeof(report_i386[0]))
+
 /*
  * A filter that hands every signal-sending system call with a non-zero
  * signal to the init (seccomp user notification) and allows everything else
- * untouched. Calls made through the i386 ABI are caught too.
+ * untouched. Calls made through the i386 ABI are caught too. With report,
+ * the same program behind a prefix that hands over the execs and waits.
  */
-int ct_install_notify(void)
+int ct_install_notify(int report)
 {
 #define SIGARG(i) (offsetof(struct seccomp_data, args) + (i) * 8)
 	struct sock_filter f[] = {
@@ -77,6 +91,38 @@ int ct_install_notify(void)
 	};
 #undef SIGARG
 	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+	/*
+	 * The prefix, by index (a jump goes to its index + 1 + offset):
+	 *   0 arch; 1 x86_64? else to I; 2 nr; 3 drop the x32 bit;
+	 *   4.. one of report_x86_64? to N; then on to P;
+	 *   I: i386? else to P; nr; one of report_i386? to N; then on to P;
+	 *   N: notify; P: the signal program above.
+	 */
+	enum { I = 5 + NX, N = I + 3 + NI, P = N + 1 };
+	struct sock_filter g[P + sizeof(f) / sizeof(f[0])];
+	if (report) {
+		int n = 0;
+		g[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+		g[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, I - n - 1);
+		n++;
+		g[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+		g[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~0x40000000u);
+		for (size_t i = 0; i < NX; i++, n++)
+			g[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, report_x86_64[i], N - n - 1, 0);
+		g[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, P - n - 1, 0, 0);
+		n++;
+		g[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, P - n - 1);
+		n++;
+		g[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+		for (size_t i = 0; i < NI; i++, n++)
+			g[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, report_i386[i], N - n - 1, 0);
+		g[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, P - n - 1, 0, 0);
+		n++;
+		g[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+		memcpy(g + n, f, sizeof(f));
+		prog.len = (unsigned short)(n + sizeof(f) / sizeof(f[0]));
+		prog.filter = g;
+	}
 	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 }
 
@@ -102,6 +148,94 @@ static int read_si_code(int pid, uint64_t addr, int *code)
 	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)sizeof(int) ? 0 : -1;
 }
 
+/*
+ * Is this execve (argv at argv_addr, pointers of psz bytes) that of a
+ * contract's init ("<binary> contract-init ...": a sub-contract's, or a
+ * probe)? Its caller is then about to leave the contract's members, and
+ * is not sighted: the walk up the tree would not tell, since until its
+ * constructor runs it is not yet named CT_INIT_NAME.
+ */
+static int execs_init(int pid, uint64_t argv_addr, size_t psz)
+{
+	uint64_t arg1 = 0;
+	struct iovec local = {.iov_base = &arg1, .iov_len = psz};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)(argv_addr + psz), .iov_len = psz};
+	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)psz || !arg1)
+		return 0;
+	char arg[sizeof(CT_INIT_ARG)];
+	local = (struct iovec){.iov_base = arg, .iov_len = sizeof(arg)};
+	remote = (struct iovec){.iov_base = (void *)(uintptr_t)arg1, .iov_len = sizeof(arg)};
+	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(arg))
+		return 0;
+	return memcmp(arg, CT_INIT_ARG, sizeof(arg)) == 0;
+}
+
+/*
+ * CT_F_REPORT: sight the caller (its thread group) and, before a wait may
+ * go on, its children. Returns 1 when the call is no signal (then nothing
+ * else is to be done).
+ */
+static int report_call(struct state *s, const struct seccomp_notif *req, int nr, int compat)
+{
+	int exec = 0, wait = 0, argv_arg = 0;
+	switch (nr) {
+	case __NR_execve:
+	case 520: /* x32 */
+		exec = 1;
+		argv_arg = 1; /* execve(path, argv, envp) */
+		break;
+	case __NR_execveat:
+	case 545: /* x32 */
+		exec = 1;
+		argv_arg = 2; /* execveat(dirfd, path, argv, envp, flags) */
+		break;
+	case __NR_wait4:
+	case __NR_waitid:
+	case 529: /* x32 waitid */
+		wait = 1;
+		break;
+	}
+	/* Exits first: a pid seen now may be that of one that has gone. */
+	ct_report_ready(s);
+	int caller = (int)req->pid;
+	int tgid = ct_report_known(caller) ? caller : tgid_of(caller);
+	int member = 0;
+	if (!exec || !execs_init(caller, req->data.args[argv_arg], compat ? 4 : 8))
+		member = ct_report_sight(s, tgid);
+	if (wait && member)
+		ct_report_children(s, tgid);
+	return exec || wait;
+}
+
+/* Is the sender of a signal a member? A sender in a sub-contract names
+ * pids of its own namespace, or (subreaper mode) is none of ours. */
+static int sender_is_member(struct state *s, int caller)
+{
+	if (!s->subreaper)
+		return ct_ns_depth(caller) == 1;
+	int n;
+	return ct_ancestry(s, tgid_of(caller), ct_report_known, NULL, 0, &n);
+}
+
+/*
+ * In subreaper mode the init and the holder are in the members' reach, as
+ * PID 1 of a namespace of its own never is: a member's signal to either
+ * (or to every process it may signal, kill(-1), which includes them) would
+ * end the holding and leave the members without their seccomp listener,
+ * every exec and wait of theirs failing. Such a signal is refused (EPERM).
+ */
+static int spares_holding(const struct state *s, const int *targets, int n, int flags)
+{
+	if (!s->subreaper)
+		return 0;
+	if (flags & CT_SENT_ALL)
+		return 1;
+	for (int i = 0; i < n; i++)
+		if (targets[i] == s->self || targets[i] == s->holder)
+			return 1;
+	return 0;
+}
+
 void ct_handle_notification(struct state *s)
 {
 	struct seccomp_notif req;
@@ -121,6 +255,7 @@ void ct_handle_notification(struct state *s)
 	int n = 0, flags = 0, code = 0, sig = 0;
 	int caller = (int)req.pid;
 	int i386 = req.data.arch == AUDIT_ARCH_I386;
+	int compat = i386 || (req.data.nr & 0x40000000);
 	int nr = req.data.nr & ~0x40000000;
 	/* pids and signals are ints: the kernel reads the low word only */
 	int a0 = (int)req.data.args[0];
@@ -133,10 +268,15 @@ void ct_handle_notification(struct state *s)
 		case 178: nr = __NR_rt_sigqueueinfo; break;
 		case 335: nr = __NR_rt_tgsigqueueinfo; break;
 		case 424: nr = __NR_pidfd_send_signal; break;
+		case 11: nr = __NR_execve; break;
+		case 358: nr = __NR_execveat; break;
+		case 114: nr = __NR_wait4; break;
+		case 7: nr = __NR_wait4; break; /* waitpid */
+		case 284: nr = __NR_waitid; break;
 		}
 	}
-	/* A sender in a sub-contract names pids of its own namespace. */
-	if (caller > 0 && ct_ns_depth(caller) == 1) {
+	int report_only = (s->cfg.flags & CT_F_REPORT) && caller > 0 && report_call(s, &req, nr, compat);
+	if (!report_only && caller > 0 && sender_is_member(s, caller)) {
 		switch (nr) {
 		case __NR_kill:
 			sig = (int)a1;
@@ -179,6 +319,14 @@ void ct_handle_notification(struct state *s)
 				flags |= CT_SENT_HASCODE;
 			break;
 		}
+		}
+		if (sig > 0 && spares_holding(s, targets, n, flags)) {
+			/* Refused: the members go on being held. */
+			memset(&resp, 0, sizeof(resp));
+			resp.id = req.id;
+			resp.error = -EPERM;
+			ioctl(s->notify, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+			return;
 		}
 		/* The record must reach the holder before the signal can: the
 		 * call only proceeds once we answer below. */

@@ -1,7 +1,8 @@
 /*
  * proc.c: the small kernel files the init reads and writes: a field of a
  * /proc status or fdinfo file, a process's group, its depth in PID
- * namespaces, and one-line writes such as a uid_map or cgroup.procs.
+ * namespaces, its parent, name and exit code (stat), and one-line writes
+ * such as a uid_map or cgroup.procs.
  *
  * Apart because the seccomp notification handler, the member scan, the
  * command's set-up and the clean-up all need them, and each reading has
@@ -65,24 +66,8 @@ long ct_read_long_field(const char *path, const char *key)
 /* The process group of a namespace pid, from its stat line. */
 long ct_pgrp_of(int pid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return -1;
-	char state;
-	int ppid, pgrp;
-	if (sscanf(p + 1, " %c %d %d", &state, &ppid, &pgrp) != 3)
-		return -1;
-	return pgrp;
+	struct ct_pstat st;
+	return ct_proc_stat(-1, pid, &st) < 0 ? -1 : st.pgrp;
 }
 
 /* How many PID namespaces /proc/<pid> is in, as this namespace sees it
@@ -100,4 +85,50 @@ int ct_ns_depth(int pid)
 		fields++;
 	free(v);
 	return fields;
+}
+
+/*
+ * The parent, process group, state, name and (for a zombie) wait status of a process,
+ * from /proc/<pid>/stat, or from "stat" in dirfd (an open /proc/<pid>)
+ * when dirfd >= 0. The name may hold spaces and parentheses: it ends at the
+ * last ')'. -1 when the process is gone.
+ */
+int ct_proc_stat(int dirfd, int pid, struct ct_pstat *out)
+{
+	char path[64], buf[2048];
+	int fd;
+	if (dirfd >= 0) {
+		fd = openat(dirfd, "stat", O_RDONLY | O_CLOEXEC);
+	} else {
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	char *open_paren = strchr(buf, '('), *p = strrchr(buf, ')');
+	if (!open_paren || !p || p < open_paren)
+		return -1;
+	size_t len = (size_t)(p - open_paren - 1);
+	if (len >= sizeof(out->comm))
+		len = sizeof(out->comm) - 1;
+	memcpy(out->comm, open_paren + 1, len);
+	out->comm[len] = 0;
+	if (sscanf(p + 1, " %c %d %d", &out->state, &out->ppid, &out->pgrp) != 3)
+		return -1;
+	/* exit_code is field 52; the state (field 3) is the first after ')'. */
+	out->exit_code = 0;
+	char *save = NULL;
+	int field = 3;
+	for (char *t = strtok_r(p + 1, " \n", &save); t; t = strtok_r(NULL, " \n", &save), field++) {
+		if (field == 52) {
+			out->exit_code = (int)strtol(t, NULL, 10);
+			break;
+		}
+	}
+	return 0;
 }

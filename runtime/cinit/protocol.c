@@ -1,8 +1,9 @@
 /*
- * protocol.c: the init's end of wire/protocol.h. Messages to the holder,
- * the time stamp signal records carry, the configuration the holder writes
- * to a memfd, and the passing of a descriptor over a unix socket (the
- * command's child hands the init its seccomp listener).
+ * protocol.c: the init's end of wire/protocol.h. Messages to the holder
+ * (some with credentials that name a member), the time stamp signal
+ * records carry, the configuration the holder writes to a memfd, and the
+ * passing of a descriptor over a unix socket (the command's child hands
+ * the init its seccomp listener).
  *
  * Kept apart from what the init does with them, so that every byte the
  * init puts on the wire or reads from the holder is written here, next to
@@ -21,14 +22,12 @@
 
 /* ---------- messages to the holder ---------- */
 
-void ct_send_msg(struct state *s, int type, int a, int b, int c, int d, const int *data, int n)
+static struct ct_msg *build_msg(size_t *len, int type, int a, int b, int c, int d, const int *data, int n)
 {
-	if (s->control < 0)
-		return;
-	size_t len = sizeof(struct ct_msg) + (size_t)n * sizeof(int);
-	struct ct_msg *m = calloc(1, len);
+	*len = sizeof(struct ct_msg) + (size_t)n * sizeof(int);
+	struct ct_msg *m = calloc(1, *len);
 	if (!m)
-		return;
+		return NULL;
 	m->type = type;
 	m->a = a;
 	m->b = b;
@@ -37,10 +36,63 @@ void ct_send_msg(struct state *s, int type, int a, int b, int c, int d, const in
 	m->n = n;
 	if (n > 0)
 		memcpy(m->data, data, (size_t)n * sizeof(int));
+	return m;
+}
+
+void ct_send_msg(struct state *s, int type, int a, int b, int c, int d, const int *data, int n)
+{
+	if (s->control < 0)
+		return;
+	size_t len;
+	struct ct_msg *m = build_msg(&len, type, a, b, c, d, data, n);
+	if (!m)
+		return;
 	/* MSG_NOSIGNAL: a dead holder must not kill the init with SIGPIPE. */
 	while (send(s->control, m, len, MSG_NOSIGNAL) < 0 && errno == EINTR)
 		;
 	free(m);
+}
+
+/*
+ * ct_send_msg with SCM_CREDENTIALS naming process pid (a pid of our
+ * namespace) and our own uid and gid: the kernel gives the receiver the
+ * pid in its own PID namespace, which is how a holder outside learns a
+ * member's pid. Naming another process needs CAP_SYS_ADMIN over our PID
+ * namespace (the init is root of its user namespace). -1 with errno when
+ * the kernel refused the credentials (ESRCH: pid is gone; EPERM) and
+ * nothing was sent, so that the caller can send without them.
+ */
+int ct_send_msg_cred(struct state *s, pid_t pid, int type, int a, int b, int c, int d, const int *data, int n)
+{
+	if (s->control < 0)
+		return 0;
+	size_t len;
+	struct ct_msg *m = build_msg(&len, type, a, b, c, d, data, n);
+	if (!m)
+		return 0;
+	struct ucred cred = {.pid = pid, .uid = getuid(), .gid = getgid()};
+	struct iovec iov = {.iov_base = m, .iov_len = len};
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_CREDENTIALS;
+	cm->cmsg_len = CMSG_LEN(sizeof(cred));
+	memcpy(CMSG_DATA(cm), &cred, sizeof(cred));
+	ssize_t r;
+	while ((r = sendmsg(s->control, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	int err = errno;
+	free(m);
+	if (r < 0 && (err == ESRCH || err == EPERM || err == EINVAL)) {
+		errno = err;
+		return -1;
+	}
+	return 0;
 }
 
 /*

@@ -93,6 +93,32 @@ type OwnEmpty struct{}
 // to its holder.
 type Exiting struct{}
 
+// Proc reports a member's fork or exit (FlagReport: no process connector).
+// Pids are the init's view: namespace pids (the host's view of a Fork's
+// Pid is in the message's SCM_CREDENTIALS unless NoCred), or, in
+// subreaper mode, the holder's own.
+type Proc struct {
+	// What is ProcFork (the member was first seen; Parent is its parent
+	// then) or ProcExit (it has exited; Status is its wait status unless
+	// NoStatus).
+	What   int
+	Pid    int
+	Parent int
+	Status unix.WaitStatus
+	// NoStatus: an exit whose status could not be learnt.
+	NoStatus bool
+	// NoCred: a fork sent without credentials naming the member (it was
+	// gone before the kernel could name it).
+	NoCred bool
+	// When is the CLOCK_MONOTONIC time (ns) the init saw it (as Sent).
+	When uint64
+}
+
+// NoReport: members' forks and exits cannot be followed (FlagReport), for
+// Errno; only the init's own children are still reported, or some members
+// are missing.
+type NoReport struct{ Errno unix.Errno }
+
 func (v Go) Message() Message { return Message{Type: MsgGo, A: int32(v.ID)} }
 
 func (v Signal) Message() Message {
@@ -132,6 +158,24 @@ func (v ExternalSent) Message() Message {
 
 func (OwnEmpty) Message() Message { return Message{Type: MsgOwnEmpty} }
 func (Exiting) Message() Message  { return Message{Type: MsgExiting} }
+
+func (v Proc) Message() Message {
+	var flags int32
+	if v.NoStatus {
+		flags |= ProcNoStatus
+	}
+	if v.NoCred {
+		flags |= ProcNoCred
+	}
+	// C is the parent of a fork, the status of an exit.
+	c := int32(v.Parent)
+	if v.What == ProcExit {
+		c = int32(v.Status)
+	}
+	return Message{Type: MsgProc, A: int32(v.What), B: int32(v.Pid), C: c, D: flags, Data: stamp(v.When)}
+}
+
+func (v NoReport) Message() Message { return Message{Type: MsgNoReport, A: int32(v.Errno)} }
 
 // stamp is the wire form of a time (see Stamped).
 func stamp(when uint64) []int32 { return []int32{int32(uint32(when)), int32(uint32(when >> 32))} }
@@ -182,6 +226,23 @@ func Decode(m Message) (Typed, error) {
 			return nil, malformed(m, fmt.Sprintf("%d data words for a time", len(m.Data)))
 		}
 		return ExternalSent{Sig: unix.Signal(m.A), Requester: int(m.B), When: when}, nil
+	case MsgProc:
+		when, rest, ok := m.Stamped()
+		if !ok || len(rest) != 0 {
+			return nil, malformed(m, fmt.Sprintf("%d data words for a time", len(m.Data)))
+		}
+		p := Proc{What: int(m.A), Pid: int(m.B), NoStatus: m.D&ProcNoStatus != 0, NoCred: m.D&ProcNoCred != 0, When: when}
+		switch {
+		case m.A == ProcFork && m.D&^ProcNoCred == 0:
+			p.Parent = int(m.C)
+		case m.A == ProcExit && m.D&^ProcNoStatus == 0:
+			p.Status = unix.WaitStatus(m.C)
+		default:
+			return nil, malformed(m, fmt.Sprintf("process report %d with flags %#x", m.A, m.D))
+		}
+		return p, nil
+	case MsgNoReport:
+		return plain(m, NoReport{Errno: unix.Errno(m.A)})
 	case MsgOwnEmpty:
 		return plain(m, OwnEmpty{})
 	case MsgExiting:

@@ -23,6 +23,15 @@ const (
 	FlagTTY      = C.CT_F_TTY
 	FlagUserNS   = C.CT_F_USERNS
 	FlagNotify   = C.CT_F_NOTIFY
+	// FlagSubreaper: the init is the holder's child (started with
+	// InitSubreaperArg), its members its descendants.
+	FlagSubreaper = C.CT_F_SUBREAPER
+	// FlagReport: the init reports members' forks and exits (Proc);
+	// implies FlagNotify.
+	FlagReport = C.CT_F_REPORT
+	// FlagNSKill: with FlagSubreaper, the holder is PID 1 of the PID
+	// namespace, so the init's kill(-1) reaches the contract alone.
+	FlagNSKill = C.CT_F_NSKILL
 )
 
 // Message types.
@@ -39,6 +48,8 @@ const (
 	MsgSent       = C.CT_M_SENT
 	MsgNotifyOff  = C.CT_M_NOTIFYOFF
 	MsgExtSent    = C.CT_M_EXTSENT
+	MsgProc       = C.CT_M_PROC
+	MsgNoReport   = C.CT_M_NOREPORT
 
 	// Requests and replies on a contract's endpoint.
 	MsgKillAll = C.CT_M_KILLALL
@@ -64,6 +75,14 @@ const (
 	StageRoot  = C.CT_STAGE_ROOT
 )
 
+// What a MsgProc reports (its A), and its flags (its D).
+const (
+	ProcFork     = C.CT_PROC_FORK
+	ProcExit     = C.CT_PROC_EXIT
+	ProcNoStatus = C.CT_PROC_NOSTATUS
+	ProcNoCred   = C.CT_PROC_NOCRED
+)
+
 // Flags of a MsgSent record.
 const (
 	SentAll     = C.CT_SENT_ALL
@@ -77,6 +96,13 @@ const (
 	// InitArg is argv[1] of a contract's init: "<binary> contract-init"
 	// run as PID 1 is the init.
 	InitArg = C.CT_INIT_ARG
+	// InitSubreaperArg, as argv[2] after InitArg, starts the init in
+	// subreaper mode (as the holder's child, whatever its pid).
+	InitSubreaperArg = C.CT_INIT_SUBREAPER_ARG
+	// InitProbeArg, as argv[2] after InitArg, makes the binary exit 0 at
+	// once, before the Go runtime starts: exec it in a fresh PID
+	// namespace to learn whether one can be made.
+	InitProbeArg = C.CT_INIT_PROBE_ARG
 	// InitName is the name (comm) every contract's init takes.
 	InitName = C.CT_INIT_NAME
 	// NoncePrefix starts the name a process takes for a moment so that

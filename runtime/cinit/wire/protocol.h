@@ -3,6 +3,12 @@
  * the contract's init (the C files of runtime/cinit, PID 1 of the
  * contract).
  *
+ * The init is PID 1 of a new PID namespace (libcontainer starts it), or,
+ * where no namespace can be had, a plain child of the holder in the
+ * holder's own namespaces: "subreaper mode" (CT_INIT_SUBREAPER_ARG,
+ * CT_F_SUBREAPER), in which the holder forks and execs it itself with the
+ * same descriptors as below.
+ *
  * The one source of every number and name both sides use: the init's C
  * files include it, and the Go side, package wire, takes its constants
  * from it through cgo (names.go), so nothing here is written twice; wire
@@ -17,7 +23,10 @@
  * directory: only the owner and root reach it). A client sends one request
  * and reads one reply:
  *   CT_M_KILLALL  a = signal, b = requester's pid: kill(-1) inside the
- *                 contract, atomic with respect to forks; reply CT_M_OK
+ *                 contract, atomic with respect to forks (in subreaper
+ *                 mode without CT_F_NSKILL, or with sub-contracts: a
+ *                 walk of the members, repeated while new ones appear);
+ *                 reply CT_M_OK
  *   CT_M_ADOPT    take over an orphaned contract: reply CT_M_OK (a = the
  *                 command's namespace pid, 0 once it is gone; b = 1 and
  *                 c = its wait status when it has exited), after which the
@@ -55,6 +64,12 @@ _Static_assert(sizeof(CT_CONFIG_MAGIC) - 1 == CT_CONFIG_MAGIC_LEN, "CT_CONFIG_MA
  * endpoints "<id>.sock"; an orphaned contract's init removes stale ones.
  */
 #define CT_INIT_ARG "contract-init"
+/* argv[2]: "<binary> contract-init subreaper" is the init in subreaper
+ * mode, whatever its pid; "<binary> contract-init probe" exits 0 at once
+ * (the holder execs it in a fresh PID namespace to learn whether one can
+ * be made: it starts no Go runtime and reads nothing). */
+#define CT_INIT_SUBREAPER_ARG "subreaper"
+#define CT_INIT_PROBE_ARG "probe"
 #define CT_INIT_NAME "ctrun-init"
 #define CT_NONCE_PREFIX "ctn-"
 #define CT_NONCE_FORMAT CT_NONCE_PREFIX "%08x"
@@ -66,6 +81,19 @@ _Static_assert(sizeof(CT_CONFIG_MAGIC) - 1 == CT_CONFIG_MAGIC_LEN, "CT_CONFIG_MA
 #define CT_F_TTY 0x2      /* make stdin the command's controlling terminal */
 #define CT_F_USERNS 0x4   /* run the command in a nested user namespace as uid/gid */
 #define CT_F_NOTIFY 0x8   /* learn signals sent by members through seccomp */
+/* Subreaper mode: the init is the holder's child, not PID 1 of a namespace
+ * of its own (started with CT_INIT_SUBREAPER_ARG). Its members are its
+ * descendants but the subtrees of descendants named CT_INIT_NAME (the inits
+ * of sub-contracts); it never kills with kill(-1) (it would reach every
+ * process of the user) but under CT_F_NSKILL. No host root, no rootfs. */
+#define CT_F_SUBREAPER 0x10
+/* No process connector: the init reports members' forks and exits itself
+ * (CT_M_PROC). Implies CT_F_NOTIFY. */
+#define CT_F_REPORT 0x20
+/* With CT_F_SUBREAPER: the holder is PID 1 of the PID namespace and the init
+ * its child, so the init's kill(-1) reaches the contract and nothing else;
+ * it is used when no sub-contract is present. */
+#define CT_F_NSKILL 0x40
 
 /* holder -> init */
 #define CT_M_GO 1     /* a = contract id: start the command */
@@ -87,6 +115,27 @@ _Static_assert(sizeof(CT_CONFIG_MAGIC) - 1 == CT_CONFIG_MAGIC_LEN, "CT_CONFIG_MA
 #define CT_M_EXTSENT 15   /* a = signal, b = requester pid: sent to every member for a client; data: when */
 #define CT_M_OWNEMPTY 16  /* no member is left; the init stays for sub-contracts */
 #define CT_M_EXITING 17   /* the contract is empty and the init exits, leaving the cleanup to its holder */
+/*
+ * CT_F_REPORT: a member was first seen, or has exited. data: when (2
+ * words, see CT_M_SENT). Pids are the init's own view (namespace pids,
+ * or, in subreaper mode, the holder's too).
+ *   a = CT_PROC_FORK: b = pid, c = its parent's pid when seen, d = flags
+ *       (CT_PROC_NOCRED). Without CT_F_SUBREAPER the message carries
+ *       SCM_CREDENTIALS whose pid is the member's (the kernel gives it in
+ *       the receiver's PID namespace: enable SO_PASSCRED) and whose
+ *       uid/gid are the init's own.
+ *   a = CT_PROC_EXIT: b = pid, c = wait status, d = flags
+ *       (CT_PROC_NOSTATUS).
+ * A pid's FORK comes before its EXIT, each at most once per process, and
+ * every EXIT before the init's control socket closes. A member the init
+ * never saw alive and that was reaped by another member is not reported.
+ */
+#define CT_M_PROC 18
+/* CT_F_REPORT: members cannot be followed (a = errno: ENOSYS, no
+ * pidfd_open; or what refused a pidfd, e.g. EMFILE), sent at most once:
+ * from then on only the init's own children (the command and the orphans
+ * it reaps) may be reported, or some members are missing. */
+#define CT_M_NOREPORT 19
 
 /* endpoint requests and replies */
 #define CT_M_KILLALL 20
@@ -99,6 +148,11 @@ _Static_assert(sizeof(CT_CONFIG_MAGIC) - 1 == CT_CONFIG_MAGIC_LEN, "CT_CONFIG_MA
 #define CT_STAGE_CHDIR 1
 #define CT_STAGE_SETUP 2
 #define CT_STAGE_ROOT 3 /* moving to the host root failed */
+
+#define CT_PROC_FORK 1 /* CT_M_PROC a: a member first seen */
+#define CT_PROC_EXIT 2 /* CT_M_PROC a: a member has exited */
+#define CT_PROC_NOSTATUS 0x1 /* CT_M_PROC d, EXIT: its wait status could not be learnt (c = 0) */
+#define CT_PROC_NOCRED 0x2   /* CT_M_PROC d, FORK: the member was gone before the kernel could name it in credentials (the holder's own view of it is unknown) */
 
 #define CT_SENT_ALL 0x1     /* sent to every process the sender could reach */
 #define CT_SENT_HASCODE 0x2 /* b holds a si_code the sender supplied */

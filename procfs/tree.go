@@ -1,0 +1,90 @@
+package procfs
+
+import "sort"
+
+// Tree is every process's parent at one moment (one pass over the FS). A
+// contract held without a PID namespace of its own (a subreaper init, or
+// a container's PID namespace) is a subtree, not a namespace: its members
+// are its init's descendants.
+type Tree struct {
+	children map[int][]int
+	comm     map[int]string
+}
+
+// Tree reads every process's parent and name. A process gone meanwhile is
+// left out; with an error listing the FS, what was read is returned.
+func (fs FS) Tree() (Tree, error) {
+	pids, err := fs.Pids()
+	t := Tree{children: make(map[int][]int, len(pids)), comm: make(map[int]string, len(pids))}
+	for _, pid := range pids {
+		st, serr := fs.Stat(pid)
+		if serr != nil {
+			continue
+		}
+		t.children[st.PPid] = append(t.children[st.PPid], pid)
+		t.comm[pid] = st.Comm
+	}
+	return t, err
+}
+
+// Descendants lists root's descendants, in pid order. The subtree of a
+// descendant for which prune says true is left out, that descendant
+// included (a sub-contract's init and all below it).
+func (t Tree) Descendants(root int, prune func(pid int, comm string) bool) []int {
+	var out []int
+	queue := append([]int(nil), t.children[root]...)
+	for len(queue) > 0 {
+		pid := queue[0]
+		queue = queue[1:]
+		if prune != nil && prune(pid, t.comm[pid]) {
+			continue
+		}
+		out = append(out, pid)
+		queue = append(queue, t.children[pid]...)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// DescendantMembers describes root's descendants (see Descendants) as
+// members, with the process's pid in its own namespace and its name.
+func (fs FS) DescendantMembers(t Tree, root int, prune func(pid int, comm string) bool, opt Options) []Member {
+	var s Scratch
+	var out []Member
+	for _, pid := range t.Descendants(root, prune) {
+		if m, ok := fs.describe(pid, opt, &s); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Children lists pid's children, in no order.
+func (t Tree) Children(pid int) []int { return t.children[pid] }
+
+// Descendant describes process pid if it is a descendant of root, and not
+// in a subtree prune leaves out (see Descendants); it follows pid's
+// parents up, without reading the whole FS.
+func (fs FS) Descendant(root, pid int, prune func(pid int, comm string) bool, opt Options) (Member, bool) {
+	if pid == root {
+		return Member{}, false
+	}
+	for p, depth := pid, 0; depth < 4096; depth++ {
+		st, err := fs.Stat(p)
+		if err != nil {
+			return Member{}, false
+		}
+		if prune != nil && prune(p, st.Comm) {
+			return Member{}, false
+		}
+		if st.PPid == root {
+			var s Scratch
+			return fs.describe(pid, opt, &s)
+		}
+		if st.PPid <= 1 {
+			return Member{}, false
+		}
+		p = st.PPid
+	}
+	return Member{}, false
+}

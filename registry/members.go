@@ -1,0 +1,61 @@
+package registry
+
+import (
+	"github.com/ctrun/ctrun/procfs"
+	"github.com/ctrun/ctrun/runtime/cinit/wire"
+	"github.com/ctrun/ctrun/runtime/mechanism"
+)
+
+// Subtree says whether the contract is held as its init's descendants (no
+// PID namespace of its own: see mechanism), not as a namespace.
+func (r *Record) Subtree() bool {
+	return r.Held != nil && r.Held.Holding != mechanism.Namespace
+}
+
+// Members lists the members of the live contracts es, keyed by id, with
+// one pass over /proc for those held as namespaces and one for those held
+// as subtrees: a namespace's processes but its init, or the init's
+// descendants but a sub-contract's init and what is below it.
+func Members(es []*Entry, opt procfs.Options) map[int][]procfs.Member {
+	out := make(map[int][]procfs.Member, len(es))
+	var nss []procfs.Namespace
+	byNS := map[uint64]int{}
+	var subtrees []*Entry
+	for _, e := range es {
+		switch {
+		case e.Subtree():
+			subtrees = append(subtrees, e)
+		case e.PidNSIno != 0:
+			nss = append(nss, procfs.Namespace{Ino: e.PidNSIno, Init: e.ID})
+			byNS[e.PidNSIno] = e.ID
+		}
+	}
+	if len(nss) > 0 {
+		// Listing /proc fails only part-way, if at all: what was read is
+		// what is shown.
+		found, _ := procfs.Default.MembersOf(nss, opt)
+		for ino, ms := range found {
+			out[byNS[ino]] = ms
+		}
+	}
+	if len(subtrees) > 0 {
+		tree, _ := procfs.Default.Tree()
+		for _, e := range subtrees {
+			out[e.ID] = procfs.Default.DescendantMembers(tree, e.ID, SubcontractInit, opt)
+		}
+	}
+	return out
+}
+
+// SubcontractInit: a process named as a contract's init, below another
+// contract's init, is a sub-contract's: it and what is below it are not
+// the outer contract's members.
+func SubcontractInit(_ int, comm string) bool { return comm == wire.InitName }
+
+// Member describes process pid if it is a member of the live contract e.
+func (e *Entry) Member(pid int, opt procfs.Options) (procfs.Member, bool) {
+	if e.Subtree() {
+		return procfs.Default.Descendant(e.ID, pid, SubcontractInit, opt)
+	}
+	return procfs.Default.Member(procfs.Namespace{Ino: e.PidNSIno, Init: e.ID}, pid, opt)
+}

@@ -1,0 +1,617 @@
+/*
+ * report.c: members' forks and exits, told to the holder by the init
+ * itself (CT_F_REPORT, CT_M_PROC) where the kernel's process-events
+ * connector cannot be had (it serves only the host's first network
+ * namespace, and every container has its own).
+ *
+ * A member is "sighted" the first time the init learns of it: the command
+ * when it is forked, and through the seccomp filter (notify.c) the thread
+ * group of every caller of a notified system call (execve and wait4 among
+ * them), and, before a wait4 or waitid may go on, every child of the
+ * caller, so that a child about to be reaped by its own parent is known
+ * while it still exists. Sighting opens a pidfd and puts it in an epoll
+ * set; the pidfd turns readable when the process exits, and its wait
+ * status comes from the pidfd (PIDFD_INFO_EXIT, Linux 6.15), or from its
+ * stat line while it is a zombie, or is unknown. The init's own children
+ * are reported from the init's reaping, with the exact status.
+ *
+ * Apart because it keeps state of its own (the member table: pid -> pidfd,
+ * open-addressed, for thousands of members) that the main loop, the
+ * notification handler and the reaping all feed, and each pid must be
+ * reported once: its FORK before its EXIT, every EXIT before the init
+ * exits.
+ */
+#include "cinit.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+#ifndef __NR_pidfd_send_signal
+#define __NR_pidfd_send_signal 424
+#endif
+
+/*
+ * Linux 6.15's pidfd information (linux/pidfd.h), which Debian 12's headers
+ * predate; named our own way so that newer headers cannot clash. The
+ * kernel takes the size from the request: a later, longer layout still
+ * answers this one.
+ */
+struct ct_pidfd_info {
+	uint64_t mask, cgroupid;
+	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+	int32_t exit_code;
+	uint32_t coredump_mask, spare1;
+};
+#define CT_PIDFD_GET_INFO _IOWR(0xFF, 11, struct ct_pidfd_info)
+#define CT_PIDFD_INFO_EXIT (1ULL << 3)
+
+/* How many unknown ancestors one sighting names at most. */
+#define MAX_CHAIN 64
+/* How often a zombie whose status we may not read is asked again, and
+ * how often the zombies already reported are looked for their reaping. */
+#define PENDING_MS 20
+#define DONE_MS 200
+
+enum {
+	LIVE = 1, /* its pidfd is in the epoll set */
+	CHILD,    /* our own child, exited: left to the reaping */
+	PENDING,  /* exited, a zombie we may not read: asked again until reaped */
+	DONE,     /* exited and reported while a zombie: kept until reaped, so
+		   * that its reaping by the init (it may still be orphaned to
+		   * us) reports nothing twice */
+};
+
+struct member {
+	int pid, fd, state;
+};
+
+static struct member *tab; /* open addressing, linear probing; pid 0: free */
+static size_t cap, count, pending, done;
+static int epfd = -1;
+static int disabled;      /* no pidfds: only the reaped children are reported */
+static int noreport_sent; /* CT_M_NOREPORT goes once */
+static int exit_info = -1; /* PIDFD_INFO_EXIT: 1 the kernel has it, 0 not, -1 not yet known */
+static int may_ptrace = -1;
+static long long due; /* CLOCK_MONOTONIC ms the pending and done are next looked at; 0: not */
+static struct rlimit child_nofile;
+static int nofile_raised;
+
+/* ---------- the member table ---------- */
+
+static size_t slot(int pid) { return ((uint32_t)pid * 2654435761u) & (cap - 1); }
+
+static struct member *find(int pid)
+{
+	if (!cap || pid <= 0)
+		return NULL;
+	for (size_t i = slot(pid);; i = (i + 1) & (cap - 1)) {
+		if (tab[i].pid == pid)
+			return &tab[i];
+		if (!tab[i].pid)
+			return NULL;
+	}
+}
+
+static int grow(void)
+{
+	size_t ocap = cap, ncap = cap ? 2 * cap : 1024;
+	struct member *old = tab, *v = calloc(ncap, sizeof(*v));
+	if (!v)
+		return -1;
+	tab = v;
+	cap = ncap;
+	for (size_t i = 0; i < ocap; i++) {
+		if (!old[i].pid)
+			continue;
+		size_t j = slot(old[i].pid);
+		while (tab[j].pid)
+			j = (j + 1) & (cap - 1);
+		tab[j] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+static struct member *insert(int pid, int fd)
+{
+	if ((count + 1) * 2 > cap && grow() < 0)
+		return NULL;
+	size_t i = slot(pid);
+	while (tab[i].pid)
+		i = (i + 1) & (cap - 1);
+	tab[i] = (struct member){pid, fd, LIVE};
+	count++;
+	return &tab[i];
+}
+
+/* Drop an entry (closing its pidfd takes it out of the epoll set), and
+ * shift back the entries its slot kept from their own. */
+static void forget(struct member *m)
+{
+	if (m->state == PENDING)
+		pending--;
+	if (m->state == DONE)
+		done--;
+	close(m->fd);
+	size_t i = (size_t)(m - tab);
+	for (size_t j = i;;) {
+		j = (j + 1) & (cap - 1);
+		if (!tab[j].pid)
+			break;
+		size_t k = slot(tab[j].pid);
+		int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+		if (!stays) {
+			tab[i] = tab[j];
+			i = j;
+		}
+	}
+	tab[i].pid = 0;
+	count--;
+}
+
+int ct_report_known(int pid) { return find(pid) != NULL; }
+
+/* ---------- messages ---------- */
+
+static void noreport(struct state *s, int err)
+{
+	if (noreport_sent)
+		return;
+	noreport_sent = 1;
+	ct_send_msg(s, CT_M_NOREPORT, err, 0, 0, 0, NULL, 0);
+}
+
+/* Outside subreaper mode the holder sees other pids than ours: the
+ * credentials name the member, and the kernel translates. */
+static void send_fork(struct state *s, int pid, int ppid)
+{
+	int when[2];
+	ct_stamp(when);
+	if (!s->subreaper && ct_send_msg_cred(s, pid, CT_M_PROC, CT_PROC_FORK, pid, ppid, 0, when, 2) == 0)
+		return;
+	ct_send_msg(s, CT_M_PROC, CT_PROC_FORK, pid, ppid, s->subreaper ? 0 : CT_PROC_NOCRED, when, 2);
+}
+
+static void send_exit(struct state *s, int pid, int status, int known)
+{
+	int when[2];
+	ct_stamp(when);
+	ct_send_msg(s, CT_M_PROC, CT_PROC_EXIT, pid, known ? status : 0, known ? 0 : CT_PROC_NOSTATUS, when, 2);
+}
+
+/* ---------- set-up ---------- */
+
+/*
+ * The epoll set, a first pidfd (without pidfd_open, Linux < 5.3, only the
+ * reaped children can be reported: the holder is told at once), and room
+ * for a pidfd per member: the soft descriptor limit goes up to the hard
+ * one, and back down in the command (ct_report_child_limits).
+ */
+void ct_report_init(struct state *s)
+{
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	int fd = epfd < 0 ? -1 : (int)syscall(__NR_pidfd_open, s->self, 0);
+	if (fd < 0) {
+		disabled = 1;
+		noreport(s, errno);
+		return;
+	}
+	close(fd);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		child_nofile = rl;
+		rl.rlim_cur = rl.rlim_max;
+		nofile_raised = setrlimit(RLIMIT_NOFILE, &rl) == 0;
+	}
+}
+
+/* In the command's process, before execve: the limit it would have had. */
+void ct_report_child_limits(void)
+{
+	if (nofile_raised)
+		setrlimit(RLIMIT_NOFILE, &child_nofile);
+}
+
+int ct_report_fd(void) { return disabled ? -1 : epfd; }
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Look at the pending and done entries again within ms (at a deadline,
+ * not on every wake-up: there may be thousands of them). */
+static void schedule(int ms)
+{
+	long long t = now_ms() + ms;
+	if (!due || t < due)
+		due = t;
+}
+
+/* The main loop's poll timeout. */
+int ct_report_timeout(void)
+{
+	if (!due)
+		return -1;
+	long long left = due - now_ms();
+	return left > 0 ? (int)left : 0;
+}
+
+/* ---------- sighting ---------- */
+
+/* Open pid's pidfd, watch it and report the fork. 1 done; 0 gone already;
+ * -1 it cannot be followed (the holder is told once why). */
+static int track(struct state *s, int pid, int ppid)
+{
+	if (disabled)
+		return -1;
+	int fd = (int)syscall(__NR_pidfd_open, pid, 0);
+	if (fd < 0) {
+		if (errno == ESRCH)
+			return 0;
+		noreport(s, errno);
+		return -1;
+	}
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)(uint32_t)fd << 32 | (uint32_t)pid};
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 || !insert(pid, fd)) {
+		noreport(s, errno);
+		close(fd);
+		return -1;
+	}
+	send_fork(s, pid, ppid);
+	return 1;
+}
+
+static void resolve(struct state *s, struct member *m, int final);
+
+/* Whether the process of m's pidfd is reaped (its pid free for another). */
+static int reaped(const struct member *m)
+{
+	return syscall(__NR_pidfd_send_signal, m->fd, 0, NULL, 0) < 0 && errno == ESRCH;
+}
+
+/* The entry of pid, if any. A pending or done one is looked at first: its
+ * process may have been reaped and its pid taken by a new one. */
+static struct member *current(struct state *s, int pid)
+{
+	struct member *m = find(pid);
+	if (m && m->state == PENDING) {
+		resolve(s, m, 0);
+		m = find(pid);
+	}
+	if (m && m->state == DONE && reaped(m)) {
+		forget(m);
+		m = NULL;
+	}
+	return m;
+}
+
+/*
+ * Sight pid (a thread-group id) and the ancestors the init has not seen
+ * (eldest first, so that each parent is reported before its child).
+ * Returns 1 when pid is a followed member, -1 a member that cannot be
+ * followed, 0 no member (a sub-contract's, the init, gone).
+ */
+int ct_report_sight(struct state *s, int pid)
+{
+	if (disabled || pid <= 0 || pid == s->self)
+		return 0;
+	if (current(s, pid))
+		return 1;
+	struct ct_link chain[MAX_CHAIN];
+	int n;
+	if (!ct_ancestry(s, pid, ct_report_known, chain, MAX_CHAIN, &n) || n == 0)
+		return 0;
+	int r = 0;
+	for (int i = n - 1; i >= 0; i--)
+		r = track(s, chain[i].pid, chain[i].ppid);
+	return r;
+}
+
+/* The command, just forked: our child, still under our name (so no
+ * sub-contract's init), not yet able to exit unseen. */
+void ct_report_command(struct state *s, int pid)
+{
+	track(s, pid, s->self);
+}
+
+/*
+ * Before a wait4 or waitid of tgid goes on: sight every child of it the
+ * init does not know, zombies included, so that one its parent is about to
+ * reap is known while it exists (its status then comes from its pidfd).
+ */
+void ct_report_children(struct state *s, int tgid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", tgid);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int tid = atoi(e->d_name);
+		if (tid <= 0)
+			continue;
+		char f[96];
+		snprintf(f, sizeof(f), "/proc/%d/task/%d/children", tgid, tid);
+		FILE *fp = fopen(f, "re");
+		if (!fp)
+			continue;
+		int child;
+		while (fscanf(fp, "%d", &child) == 1) {
+			/* Listed as a child, a followed one is the same process:
+			 * unreaped, its pid cannot have been taken. Only a
+			 * reported or pending one may be stale (ct_report_ready
+			 * has just dropped the other gone ones). */
+			struct member *m = find(child);
+			if (!m || m->state == DONE || m->state == PENDING)
+				ct_report_sight(s, child);
+		}
+		fclose(fp);
+	}
+	closedir(d);
+}
+
+/* ---------- exits ---------- */
+
+static int has_cap(int cap_nr)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d) < 0)
+		return 0;
+	return (d[cap_nr / 32].effective >> (cap_nr % 32)) & 1;
+}
+
+/* Ids of a status line ("Uid:" or "Gid:"): real, effective, saved. */
+static int same_ids(const char *line, unsigned own)
+{
+	unsigned r, e, sv;
+	if (sscanf(line, "%u %u %u", &r, &e, &sv) != 3)
+		return 0;
+	return r == own && e == own && sv == own;
+}
+
+/*
+ * May we read the exit code in the stat line of dfd (an open /proc/<pid>
+ * of a zombie)? The kernel shows it only to who may ptrace-read the
+ * process, and writes 0 otherwise, which would pass for a clean exit: for
+ * a zombie that is CAP_SYS_PTRACE, or the same real, effective and saved
+ * uid and gid as ours (a zombie has no mm: its dumpability is not asked).
+ */
+static int may_read_exit(int dfd)
+{
+	if (may_ptrace < 0)
+		may_ptrace = has_cap(CAP_SYS_PTRACE);
+	if (may_ptrace)
+		return 1;
+	int fd = openat(dfd, "status", O_RDONLY | O_CLOEXEC);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "re");
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	char *line = NULL;
+	size_t len = 0;
+	int uid_ok = 0, gid_ok = 0;
+	while (getline(&line, &len, f) >= 0) {
+		if (!strncmp(line, "Uid:", 4))
+			uid_ok = same_ids(line + 4, (unsigned)geteuid());
+		else if (!strncmp(line, "Gid:", 4))
+			gid_ok = same_ids(line + 4, (unsigned)getegid());
+	}
+	free(line);
+	fclose(f);
+	return uid_ok && gid_ok;
+}
+
+/*
+ * The wait status of an exited member. 1: *status has it; 2: the same,
+ * from a zombie (not reaped yet); 0: it cannot be learnt; -1: not yet (a
+ * zombie whose stat line we may not read, on a kernel whose pidfd will
+ * tell once it is reaped).
+ */
+static int exit_status(struct member *m, int *status)
+{
+	for (int attempt = 0;; attempt++) {
+		if (exit_info != 0) {
+			struct ct_pidfd_info info;
+			memset(&info, 0, sizeof(info));
+			info.mask = CT_PIDFD_INFO_EXIT;
+			if (ioctl(m->fd, CT_PIDFD_GET_INFO, &info) == 0) {
+				exit_info = 1;
+				if (info.mask & CT_PIDFD_INFO_EXIT) {
+					*status = info.exit_code;
+					return 1;
+				}
+			} else if (errno == ENOTTY || errno == EINVAL) {
+				exit_info = 0; /* older than 6.13, or than 6.15 */
+			}
+		}
+		if (attempt > 0)
+			return 0;
+		/* While a zombie, its stat line has it. Take its /proc directory
+		 * first, then ask the pidfd whether it is still unreaped: if so
+		 * the directory is this process's, not a newer one's with its
+		 * pid. */
+		char path[32];
+		snprintf(path, sizeof(path), "/proc/%d", m->pid);
+		int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			continue; /* reaped meanwhile: the pidfd again */
+		struct ct_pstat st;
+		int here = syscall(__NR_pidfd_send_signal, m->fd, 0, NULL, 0) == 0 || errno == EPERM;
+		int r = here ? ct_proc_stat(dfd, m->pid, &st) : -1;
+		int readable = r == 0 && st.state == 'Z' && may_read_exit(dfd);
+		close(dfd);
+		if (r < 0)
+			continue;
+		if (readable) {
+			*status = st.exit_code;
+			return 2;
+		}
+		/* A zombie we may not read: its reaping will tell (and if the
+		 * parent never reaps it, it stays a member). */
+		return exit_info == 1 ? -1 : 0;
+	}
+}
+
+/* Report m's exit if its status is to be had now (final: the contract is
+ * over, whatever can be had), and drop it. */
+static void resolve(struct state *s, struct member *m, int final)
+{
+	int status = 0;
+	int r = final && m->state == DONE ? 3 : exit_status(m, &status);
+	if (r < 0 && !final) {
+		if (m->state == LIVE) {
+			epoll_ctl(epfd, EPOLL_CTL_DEL, m->fd, NULL);
+			m->state = PENDING;
+			pending++;
+			schedule(PENDING_MS);
+		}
+		return;
+	}
+	if (r != 3)
+		send_exit(s, m->pid, status, r > 0);
+	if (r == 2 && !final) {
+		/* Reported, still a zombie: kept until it is reaped. */
+		if (m->state == LIVE)
+			epoll_ctl(epfd, EPOLL_CTL_DEL, m->fd, NULL);
+		if (m->state == PENDING)
+			pending--;
+		m->state = DONE;
+		done++;
+		schedule(DONE_MS);
+		return;
+	}
+	forget(m);
+}
+
+/* m's pidfd is readable: it has exited. Our own child is left to the
+ * reaping, which has its exact status. */
+static void exited(struct state *s, struct member *m)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)m->pid, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0 && si.si_pid == m->pid) {
+		epoll_ctl(epfd, EPOLL_CTL_DEL, m->fd, NULL);
+		m->state = CHILD;
+		return;
+	}
+	resolve(s, m, 0);
+}
+
+/* Report the members whose pidfd is readable. Called before every
+ * sighting too: a pid seen anew may be that of one that has gone. */
+void ct_report_ready(struct state *s)
+{
+	if (disabled || !count)
+		return;
+	struct epoll_event ev[64];
+	int n;
+	do {
+		n = epoll_wait(epfd, ev, 64, 0);
+		for (int i = 0; i < n; i++) {
+			int pid = (int)(uint32_t)ev[i].data.u64, fd = (int)(ev[i].data.u64 >> 32);
+			struct member *m = find(pid);
+			if (m && m->fd == fd && m->state == LIVE)
+				exited(s, m);
+		}
+	} while (n == 64);
+}
+
+/* Once ct_report_timeout is up: ask the pending zombies again, and drop
+ * the reported ones that are reaped (their pidfds would pile up). */
+void ct_report_retry(struct state *s)
+{
+	if (!due || now_ms() < due)
+		return;
+	due = 0;
+	size_t want = pending + done, n = 0;
+	int *pids = want ? malloc(want * sizeof(int)) : NULL;
+	if (pids) {
+		for (size_t i = 0; i < cap && n < want; i++)
+			if (tab[i].pid && (tab[i].state == PENDING || tab[i].state == DONE))
+				pids[n++] = tab[i].pid;
+		for (size_t i = 0; i < n; i++)
+			current(s, pids[i]);
+		free(pids);
+	}
+	if (pending)
+		schedule(PENDING_MS);
+	else if (done)
+		schedule(DONE_MS);
+}
+
+/*
+ * The init is about to reap its child pid (still a zombie): make sure it
+ * has been reported, as every pid is, from a notification or just now.
+ * Returns whether it is reported (ct_report_reaped then reports its
+ * exit). One that cannot be followed is reported here all the same: its
+ * exit follows at once.
+ */
+int ct_report_reaping(struct state *s, int pid)
+{
+	ct_report_ready(s);
+	if (current(s, pid))
+		return 1; /* known (done: its exit is told already) */
+	struct ct_link chain[1];
+	int n;
+	if (!ct_ancestry(s, pid, NULL, chain, 1, &n) || n == 0)
+		return 0; /* a sub-contract's init */
+	if (track(s, pid, chain[0].ppid) == 1)
+		return 1;
+	send_fork(s, pid, chain[0].ppid);
+	return 1;
+}
+
+/* The init has reaped pid with status: its exit, exact, unless it was
+ * told already. */
+void ct_report_reaped(struct state *s, int pid, int status, int reported)
+{
+	struct member *m = find(pid);
+	if (m) {
+		if (m->state != DONE)
+			send_exit(s, pid, status, 1);
+		forget(m);
+	} else if (reported) {
+		send_exit(s, pid, status, 1);
+	}
+}
+
+/*
+ * The init has no child left, so no member is left: report every exit not
+ * reported yet, before the holder reads the end of the control socket.
+ */
+void ct_report_finish(struct state *s)
+{
+	ct_report_ready(s);
+	while (count) {
+		for (size_t i = 0; i < cap;) {
+			if (tab[i].pid)
+				resolve(s, &tab[i], 1); /* an entry shifted back may take the slot: look again */
+			else
+				i++;
+		}
+	}
+}

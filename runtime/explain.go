@@ -1,0 +1,51 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// libcontainer reports a refusal of the environment in its own words
+// ("nsexec-1[42]: failed to unshare remaining namespaces: Operation not
+// permitted"); a user is told the cause and the remedy instead.
+
+// namespacesRefused says why making the contract's namespaces failed with
+// err, "" when err is no such refusal.
+func namespacesRefused(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	if !strings.Contains(s, "unshare") && !strings.Contains(s, "namespace") && !strings.Contains(s, "nsexec") &&
+		!strings.Contains(s, "clone") && !strings.Contains(s, "uid_map") && !strings.Contains(s, "setgroups") {
+		return ""
+	}
+	switch {
+	case errors.Is(err, unix.EPERM), strings.Contains(s, "operation not permitted"), strings.Contains(s, "Operation not permitted"):
+		return "the environment refuses namespaces (a seccomp filter, a missing capability or a security module)"
+	case errors.Is(err, unix.ENOSPC), strings.Contains(s, "No space left"):
+		return "the limit of namespaces is reached (raise user.max_user_namespaces or user.max_pid_namespaces with sysctl)"
+	}
+	return ""
+}
+
+// explain turns an error of libcontainer's into one a user can act on,
+// where it knows the cause.
+func explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	s := err.Error()
+	switch {
+	case strings.Contains(s, "read-only file system") && strings.Contains(s, "cgroup"):
+		return fmt.Errorf("cannot make the contract's cgroup: the cgroup file system is read-only")
+	case strings.Contains(s, "pivot_root") || strings.Contains(s, "mount"):
+		if errors.Is(err, unix.EPERM) || strings.Contains(s, "permission denied") || strings.Contains(s, "operation not permitted") {
+			return fmt.Errorf("cannot show the host's root inside the contract: mounting is refused here (a seccomp filter or a security module)")
+		}
+	}
+	return err
+}
