@@ -4,21 +4,51 @@
 GO       ?= $(shell command -v go || echo /usr/local/go/bin/go)
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man/man1
+# Where bash-completion looks for a command's completion by its name.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# `make deb` writes ctrun_<version>_<arch>.deb here.
+DEBOUT   ?= bin
+# The version --version prints: git describe of the work tree, unless given
+# on the command line (make VERSION=1.2.0, for a tarball without git). An
+# empty one leaves it to the binary's fallback (version/).
+ifneq ($(origin VERSION),command line)
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null)
+endif
 # Static and stripped: a contract's init skips the dynamic loader, and an
 # unprivileged start copies a smaller binary (libcontainer seals a copy).
 GOFLAGS_BUILD := -trimpath -tags netgo,osusergo
-LDFLAGS       := -s -w -extldflags -static
+LDFLAGS       := -s -w -extldflags -static -X github.com/ctrun/ctrun/version.Version=$(VERSION)
 COMMANDS      := ctrun ctstat ctwatch ctkill
 BINARIES      := $(addprefix bin/,$(COMMANDS))
+# Man pages gzip -9n'd (no name, no time stamp: the same bytes each build),
+# installed as the Debian package has them.
+MANPAGES      := $(addprefix bin/man/,$(addsuffix .1.gz,$(COMMANDS)))
 SOURCES       := $(shell find . -name '*.go' -o -name '*.c' -o -name '*.h' | grep -v '^./test/') go.mod go.sum
 
-.PHONY: all test bench install clean
+.PHONY: all test bench install uninstall deb clean FORCE
 
 all: $(BINARIES)
 
-bin/%: $(SOURCES)
+bin/%: $(SOURCES) bin/.version
 	CGO_ENABLED=1 $(GO) build $(GOFLAGS_BUILD) -ldflags "$(LDFLAGS)" -o $@ ./cmd/$*
 
+# The binaries carry the version: rebuilt when it changes (a commit, a
+# tag, a tree that turns dirty), though no source file did.
+bin/.version: FORCE
+	@mkdir -p bin
+	@[ "$$(cat $@ 2>/dev/null)" = '$(VERSION)' ] || echo '$(VERSION)' > $@
+
+bin/man/%.1.gz: docs/%.1
+	@mkdir -p bin/man
+	gzip -9n < $< > $@
+
+# The Debian package is built, checked with lintian, installed and run
+# last, on its own: it starts a contract (ctrun true), which must not run
+# beside the integration tests (they kill every contract-init they see),
+# and lintian is slow enough to disturb their timings.
+#
 # The integration tests run a second time under a cgroup v2 view: the
 # unified hierarchy mounted at /sys/fs/cgroup in a private mount namespace
 # (test/restrict -cgroup2), so that v2 stays green on a v1 host.
@@ -27,6 +57,7 @@ test: all
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) run ./test/restrict -cgroup2 -- env CTRUN_TEST_CGROUP=v2 $(GO) test -count=1 -timeout 20m ./test/
+	CTRUN_TEST_DEB=1 $(GO) test -count=1 -timeout 15m -run TestDeb ./packaging/
 
 # The real-Docker suite (test/docker, issue 10): a private dockerd, an image
 # of busybox and bin/, the container cases. As root; installs docker.io and
@@ -40,10 +71,29 @@ test-docker: all
 bench: all
 	hack/bench.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0755 $(BINARIES) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+# The commands, their man pages and the bash completion (one file; the
+# other commands' names link to it, as bash-completion looks a completion up
+# by the command's name). An uncompressed page an older `make install` left
+# is replaced by the compressed one. `make uninstall` removes exactly these.
+INSTALLED := $(addprefix $(BINDIR)/,$(COMMANDS)) \
+	$(addprefix $(MANDIR)/,$(addsuffix .1.gz,$(COMMANDS))) \
+	$(addprefix $(BASHCOMPDIR)/,$(COMMANDS))
+
+install: all $(MANPAGES)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 $(BINARIES) $(DESTDIR)$(BINDIR)/
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(addsuffix .1,$(COMMANDS)))
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/
+	install -m 0644 completion/ctrun $(DESTDIR)$(BASHCOMPDIR)/ctrun
+	for c in $(filter-out ctrun,$(COMMANDS)); do ln -sfn ctrun $(DESTDIR)$(BASHCOMPDIR)/$$c; done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+
+# A Debian package of what `make install` installs under /usr, built with
+# dpkg-deb alone (packaging/mkdeb.sh says how).
+deb: all $(MANPAGES)
+	GO="$(GO)" MAKE="$(MAKE)" VERSION="$(VERSION)" packaging/mkdeb.sh "$(DEBOUT)"
 
 clean:
 	rm -rf bin

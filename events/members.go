@@ -81,7 +81,11 @@ type Observer struct {
 	emptied   bool
 	// seenLate: see SeenLate.
 	seenLate bool
-	seq      *int64
+	// nsField is the field of a status file's NSpid and NSpgid lines
+	// that holds the contract's pid: 1, the one below the holder's own
+	// namespace; 0 when it shares the holder's (SharedNamespace).
+	nsField int
+	seq     *int64
 	// command is the host pid of the command's own process (the init's
 	// first child).
 	command int
@@ -117,6 +121,7 @@ func NewObserver(id, init int, tracer Tracer, memCgroup string, seq *int64) *Obs
 		init:      init,
 		holder:    os.Getpid(),
 		members:   map[int]*Member{},
+		nsField:   1,
 		tracer:    tracer,
 		sent:      newSentLog(),
 		forwarded: map[unix.Signal]uint64{},
@@ -140,7 +145,15 @@ func (o *Observer) SetNamespace(ino uint64) { o.nsIno = ino }
 // NoProc stops the observer from reading /proc: a holder in a PID
 // namespace below the host's has no /proc for the host pids the connector
 // reports. Members then go without names and namespace pids.
-func (o *Observer) NoProc() { o.proc = "/nonexistent" }
+func (o *Observer) NoProc() { o.proc = noProc }
+
+// noProc is where an observer that may not read /proc reads it.
+const noProc = "/nonexistent"
+
+// SharedNamespace tells the observer that the contract has no PID
+// namespace of its own (it is its init's descendants): its members' pids
+// and process groups inside it are those the holder sees.
+func (o *Observer) SharedNamespace() { o.nsField = 0 }
 
 // SeenLate tells the observer that members may be seen only after others
 // have gone (their forks are reported late: see holder's initSource): its
@@ -150,10 +163,13 @@ func (o *Observer) SeenLate() { o.seenLate = true }
 
 // EmptyEvent is the contract's empty event, when something else than the
 // observer knows the contract is empty (the init, for a holder that cannot
-// tell members from sub-contracts). It is made once.
-func (o *Observer) EmptyEvent() Event {
+// tell members from sub-contracts), if the observer has not made one.
+func (o *Observer) EmptyEvent() (Event, bool) {
+	if o.emptied {
+		return Event{}, false
+	}
 	o.emptied = true
-	return o.event(terms.Empty, nil)
+	return o.event(terms.Empty, nil), true
 }
 
 // Subcontracts is the number of live sub-contracts made inside.
@@ -263,8 +279,22 @@ func (o *Observer) Sent(s SentSignal) {
 	}
 }
 
-// subcontractInit are the names a sub-contract's init takes (see Proc).
-var subcontractInit = map[string]bool{"runc:[2:INIT]": true, wire.InitName: true}
+// subcontractInit says whether process pid, which takes the name comm, is
+// a sub-contract's init (see Proc): libcontainer's stage "runc:[2:INIT]"
+// of "<binary> init", then ours, "<binary> contract-init". Where /proc can
+// be read, the arguments must match too: any member can take the name.
+func (o *Observer) subcontractInit(pid int, comm string) bool {
+	var arg string
+	switch comm {
+	case "runc:[2:INIT]":
+		arg = "init"
+	case wire.InitName:
+		arg = wire.InitArg
+	default:
+		return false
+	}
+	return o.proc == noProc || o.fs().Arg(pid, 1) == arg
+}
 
 // Proc takes one process event and returns the contract events it makes.
 func (o *Observer) Proc(ev connector.Event) []Event {
@@ -295,7 +325,7 @@ func (o *Observer) Proc(ev connector.Event) []Event {
 		// NoProc) tells a sub-contract's init by the names it gives
 		// itself: libcontainer's stage "runc:[2:INIT]", then ours. From
 		// then on it, and all it starts, is the sub-contract's.
-		if o.nsIno == 0 && ev.Pid == ev.Tgid && subcontractInit[ev.Comm] {
+		if o.nsIno == 0 && ev.Pid == ev.Tgid && o.subcontractInit(ev.Tgid, ev.Comm) {
 			if _, ok := o.members[ev.Tgid]; ok {
 				delete(o.members, ev.Tgid)
 				if o.subs == nil {
@@ -394,15 +424,16 @@ func (o *Observer) refresh(m *Member) {
 		}
 	}
 	// host pid, then one pid per nested namespace: the contract's is the
-	// one below the holder's own, the second field here.
-	if v, ok := st.NSPid.At(1); ok {
+	// one below the holder's own, the second field here (the first, for
+	// a contract that shares the holder's: see SharedNamespace).
+	if v, ok := st.NSPid.At(o.nsField); ok {
 		m.NSPid = v
 	}
 	if st.NSPgid != nil {
 		if v, ok := st.NSPgid.At(0); ok {
 			m.Pgid = v
 		}
-		m.NSPgid, _ = st.NSPgid.At(1)
+		m.NSPgid, _ = st.NSPgid.At(o.nsField)
 	}
 }
 

@@ -290,8 +290,12 @@ func TestObserverMembership(t *testing.T) {
 		},
 		{
 			// Without SetNamespace (a holder inside a contract) a
-			// sub-contract's init is known by the name it takes.
+			// sub-contract's init is known by the name it takes, and the
+			// arguments it was started with.
 			name: "a member that names itself a contract init starts a sub-contract",
+			setup: func(t *testing.T, dir string) {
+				writeFile(t, filepath.Join(dir, strconv.Itoa(pidB), "cmdline"), "/usr/bin/ctrun\x00init\x00")
+			},
 			steps: []step{
 				{ev: fork(initPid, pidA), want: []string{ev("fork", pidA)}},
 				{ev: fork(pidA, pidB), want: []string{ev("fork", pidB)}},
@@ -308,6 +312,24 @@ func TestObserverMembership(t *testing.T) {
 				wantMembers(pidA)(t, o)
 				if o.Subcontracts() != 0 {
 					t.Errorf("Subcontracts() = %d once its init is gone, want 0", o.Subcontracts())
+				}
+			},
+		},
+		{
+			name: "a member that only takes a contract init's name stays a member",
+			setup: func(t *testing.T, dir string) {
+				writeFile(t, filepath.Join(dir, strconv.Itoa(pidB), "cmdline"), "/tmp/impostor\x00")
+			},
+			steps: []step{
+				{ev: fork(initPid, pidA), want: []string{ev("fork", pidA)}},
+				{ev: fork(pidA, pidB), want: []string{ev("fork", pidB)}},
+				{ev: connector.Event{What: connector.Comm, Timestamp: 2, Pid: pidB, Tgid: pidB, Comm: "ctrun-init"}},
+				{ev: fork(pidB, pidC), want: []string{ev("fork", pidC)}},
+			},
+			after: func(t *testing.T, o *Observer) {
+				wantMembers(pidA, pidB, pidC)(t, o)
+				if o.Subcontracts() != 0 {
+					t.Errorf("Subcontracts() = %d, want 0", o.Subcontracts())
 				}
 			},
 		},

@@ -28,15 +28,7 @@ func Usagef(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf
 // the command's own options are never taken for ours. It returns the
 // options in order and the operands.
 func Parse(args []string, optstring string) ([]Option, []string, error) {
-	takes := map[byte]bool{}
-	for i := 0; i < len(optstring); i++ {
-		c := optstring[i]
-		arg := i+1 < len(optstring) && optstring[i+1] == ':'
-		takes[c] = arg
-		if arg {
-			i++
-		}
-	}
+	takes := letters(optstring)
 	var opts []Option
 	i := 0
 	for i < len(args) {
@@ -72,4 +64,18 @@ func Parse(args []string, optstring string) ([]Option, []string, error) {
 		}
 	}
 	return opts, args[i:], nil
+}
+
+// letters reads an optstring: each letter, and whether it takes an argument.
+func letters(optstring string) map[byte]bool {
+	takes := map[byte]bool{}
+	for i := 0; i < len(optstring); i++ {
+		c := optstring[i]
+		arg := i+1 < len(optstring) && optstring[i+1] == ':'
+		takes[c] = arg
+		if arg {
+			i++
+		}
+	}
+	return takes
 }

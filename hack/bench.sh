@@ -54,7 +54,7 @@ cleanup() {
 }
 trap cleanup EXIT
 # World-readable copies, so uid 65534 can run them.
-cp bin/* "$work/"
+cp bin/ctrun bin/ctstat bin/ctkill bin/ctwatch "$work/"
 # The bare-libcontainer peer (see hack/lcfloor): ctrun's spec, nothing else.
 CGO_ENABLED=1 go build -trimpath -tags netgo,osusergo -ldflags "-s -w -extldflags -static" -o "$work/lcfloor" ./hack/lcfloor
 cc -O2 -pthread -o "$work/probe" test/probe/probe.c

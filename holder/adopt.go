@@ -72,7 +72,7 @@ func Adopt(ctx context.Context, job Job) int {
 	// The record stays where it is (root may adopt a user's contract).
 	h.reg = entry.Dir
 	c := newContract(h, 1, inst, id)
-	if err := c.takeOver(&entry.Record, info); err != nil {
+	if err := c.takeOver(entry, info); err != nil {
 		giveBack(inst, entry.Dir, id)
 		h.rep.errorf("cannot adopt contract %d: %v", id, err)
 		return ExitInternal
@@ -85,7 +85,8 @@ func Adopt(ctx context.Context, job Job) int {
 
 // takeOver records the new holder and follows the members already there.
 // Their making was not seen: the observer's view is partial.
-func (c *contract) takeOver(rec *registry.Record, info runtime.AdoptInfo) error {
+func (c *contract) takeOver(entry *registry.Entry, info runtime.AdoptInfo) error {
+	rec := &entry.Record
 	h := c.h
 	id := c.res.id
 	rec.Holder = registry.Self()
@@ -99,7 +100,7 @@ func (c *contract) takeOver(rec *registry.Record, info runtime.AdoptInfo) error 
 	}
 	c.observe()
 	c.partial = true
-	c.obs.Adopt(members(id), info.CommandNSPid)
+	c.obs.Adopt(members(entry), info.CommandNSPid)
 	if info.Exited {
 		c.res.cmd, c.res.haveCmd = info.Status, true
 	}
@@ -114,14 +115,23 @@ func dirOwner(dir string) (int, bool) {
 	return int(st.Uid), true
 }
 
-// members lists the host pids of the processes in init's PID namespace,
-// but the init.
-func members(init int) []int {
-	ns, err := procfs.Default.Namespace(init)
-	if err != nil {
-		return nil
+// members lists the host pids of the contract's members: the processes
+// in its init's PID namespace but the init, or, for a contract held
+// without one, the init's descendants (never every process of the
+// namespace it shares).
+func members(e *registry.Entry) []int {
+	if !e.Subtree() {
+		ns, err := procfs.Default.Namespace(e.ID)
+		if err != nil {
+			return nil
+		}
+		pids, _ := procfs.Default.NamespacePids(ns)
+		return pids
 	}
-	pids, _ := procfs.Default.NamespacePids(ns)
+	var pids []int
+	for _, m := range registry.Members([]*registry.Entry{e}, procfs.Options{})[e.ID] {
+		pids = append(pids, m.Pid)
+	}
 	return pids
 }
 

@@ -31,7 +31,9 @@ type contract struct {
 	// the pids its init names to the holder's (see contract.proc).
 	namespaced bool
 	view       map[int]int
-	buf        []byte
+	// grace runs from a user's stop until the members left are killed.
+	grace *time.Timer
+	buf   []byte
 }
 
 func newContract(h *holder, run int, inst runtime.Instance, id int) *contract {
@@ -96,6 +98,14 @@ func (h *holder) runContract(p *pending) result {
 	c.hold()
 	c.res.ranFor = time.Since(p.begin)
 	if c.phase == phaseReleased {
+		if h.pid1 {
+			// noorphan, as PID 1: what the command left is killed
+			// now, and gone before ctrun returns, for the end of PID 1
+			// would leave the init no time to clean up after it.
+			c.inst.Kill()
+			c.finish()
+			return c.res
+		}
 		// The contract goes on without us; its init cleans up after it,
 		// unless it found the contract empty first, while still held:
 		// then the cleanup is ours.
@@ -212,12 +222,16 @@ func (c *contract) observe() {
 	case nsErr == nil:
 		c.obs.SetNamespace(ino)
 	default:
+		c.obs.SharedNamespace()
 		c.partial = true
 	}
 	c.obs.CommandName = filepath.Base(h.job.Path)
 	c.obs.Detail = needsDetail(h.job.Terms)
 	if h.procs.name() == mechanism.Init {
+		// Members are seen late, and sub-contracts not at all: the
+		// registry tells of those.
 		c.obs.SeenLate()
+		c.partial = true
 	}
 }
 

@@ -4,6 +4,9 @@ package holder
 // remains, the record, the instance's files and cgroups. A husk is let go
 // instead: its init stays for the sub-contracts and cleans up after them.
 func (c *contract) finish() {
+	if c.grace != nil {
+		c.grace.Stop()
+	}
 	if c.phase == phaseHusk {
 		c.releaseHusk()
 		return

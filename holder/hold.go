@@ -39,7 +39,10 @@ func (c *contract) hold() {
 	// namespace pid and process group, read every event as it comes.
 	var busy *load
 	if !c.obs.Detail {
-		busy = newLoad(h.tracer.keepsNames())
+		// Where the init reports forks and exits, it has read what /proc
+		// could tell of a member by the time it reports: a short burst
+		// is load, as with the tracer's names.
+		busy = newLoad(h.tracer.keepsNames() || h.procs.fd() < 0)
 	}
 	pause := minPause
 	for {
@@ -48,9 +51,15 @@ func (c *contract) hold() {
 		case <-ctl.ready:
 			// The init's messages first: a member's report of a signal
 			// it sent must be seen before the death it causes.
-			c.drainControl()
+			now := time.Now()
+			n := c.drainControl()
 			if c.holdingOver() {
 				return // no ack: the waiter is closed on the way out
+			}
+			if h.procs.fd() < 0 {
+				// The init reports forks and exits: its messages are
+				// the process events, batched under load as those are.
+				pause = c.batch(busy, now, n, pause)
 			}
 			ctl.ack <- struct{}{}
 		case <-conn.ready:
@@ -59,24 +68,30 @@ func (c *contract) hold() {
 			if c.holdingOver() {
 				return // no ack: the waiter is closed on the way out
 			}
-			if busy != nil && busy.add(now, n) {
-				// The machine is forking hard: many events at once, or
-				// many in a short while. Every event that finds us
-				// waiting costs the process that made it a wake-up (an
-				// interrupt to another CPU, dear on a virtual machine):
-				// let a few milliseconds of events gather and read them
-				// in one go instead, longer while the load lasts.
-				time.Sleep(pause)
-				pause = min(2*pause, maxPause)
-			} else {
-				pause = minPause
-			}
+			pause = c.batch(busy, now, n, pause)
 			conn.ack <- struct{}{}
 		case <-sigs.ready:
 			c.handleSignals(h.signals.pending())
 			sigs.ack <- struct{}{}
+		case <-c.graceC():
+			c.graceOver()
 		}
 	}
+}
+
+// batch pauses before the next read when the machine is forking hard
+// (busy: many events at once, or many in a short while), and returns the
+// next pause. Every event that finds the holder waiting costs the process
+// that made it a wake-up (an interrupt to another CPU, dear on a virtual
+// machine): a few milliseconds of events gather and are read in one go
+// instead, longer while the load lasts. busy is nil where every event is
+// read as it comes.
+func (c *contract) batch(busy *load, now time.Time, n int, pause time.Duration) time.Duration {
+	if busy == nil || !busy.add(now, n) {
+		return minPause
+	}
+	time.Sleep(pause)
+	return min(2*pause, maxPause)
 }
 
 // Batching process events under load (see hold and load): a fatal event
@@ -88,12 +103,14 @@ const (
 )
 
 // drainControl reads every waiting message of the init, until none is
-// left, the init is gone (phase ended) or the holder lets go.
-func (c *contract) drainControl() {
+// left, the init is gone (phase ended) or the holder lets go. It returns
+// how many contract events the init's reports of forks and exits made.
+func (c *contract) drainControl() int {
+	n := 0
 	for c.phase != phaseEnded {
 		m, cred, err := c.inst.Recv(false, c.buf)
 		if err == unix.EAGAIN {
-			return
+			return n
 		}
 		if err != nil {
 			if !errors.Is(err, runtime.ErrInitGone) {
@@ -103,13 +120,14 @@ func (c *contract) drainControl() {
 			// member's exit that is still to be handled. finish reaps
 			// the init and reads the events that are left.
 			c.moveTo(phaseEnded)
-			return
+			return n
 		}
-		c.message(m, cred)
+		n += c.message(m, cred)
 		if c.phase == phaseReleased {
-			return
+			return n
 		}
 	}
+	return n
 }
 
 // drainEvents reads the waiting process events and returns how many
@@ -120,9 +138,10 @@ func (c *contract) drainEvents() int { return c.h.procs.drain(c) }
 // procEvent takes one process event and returns how many contract events
 // it made.
 func (c *contract) procEvent(ev connector.Event) int {
-	if ev.What == connector.Exit && ev.Pid == ev.Tgid && c.phase.live() {
+	if ev.What == connector.Exit && ev.Pid == ev.Tgid && c.phase.live() && c.h.procs.fd() >= 0 {
 		// Any record of the signal that killed it is in the control
-		// socket already: read it first.
+		// socket already: read it first. (Where the init reports exits,
+		// they come on that socket, after such records.)
 		c.drainControl()
 	}
 	evs := c.obs.Proc(ev)

@@ -87,15 +87,32 @@ type holder struct {
 	hostPid int
 	// noConnector is why the process connector could not be had.
 	noConnector error
-	eventLog    *os.File
+	// grace is how long members may outlive a user's stop (GraceEnv).
+	grace time.Duration
+	// pid1: ctrun is PID 1 of its PID namespace, whose end ends every
+	// process in it.
+	pid1     bool
+	eventLog *os.File
 }
 
 // Run holds the job's contracts until the terms say ctrun returns, and
 // returns ctrun's exit status.
 func Run(ctx context.Context, job Job) int {
 	h := &holder{ctx: ctx, job: job, rep: newReporter(job.Report, job.Terms.Verbosity)}
+	var err error
+	if h.grace, err = stopGrace(); err != nil {
+		h.rep.errorf("%v", err)
+		return ExitInternal
+	}
 	// What the environment allows decides, once, how contracts are held.
-	h.maker = runtime.Select(runtime.Probe())
+	env := runtime.Probe()
+	h.pid1 = env.PID1
+	if h.pid1 && job.Terms.Lifetime != terms.LifeContract && !job.Terms.Options.NoOrphan {
+		// The end of PID 1 ends every process of its namespace.
+		h.rep.errorf("ctrun is PID 1 of its PID namespace (a container's entrypoint): it cannot return and leave the contract running, so lifetime %s is refused; use the default lifetime, or noorphan", job.Terms.Lifetime)
+		return ExitInternal
+	}
+	h.maker = runtime.Select(env)
 	h.base = h.maker.Mechanism()
 	if err := h.strict(h.base); err != nil {
 		h.rep.errorf("%v", err)
@@ -111,14 +128,20 @@ func Run(ctx context.Context, job Job) int {
 	// Making a contract instance takes most of ctrun's start-up, largely in
 	// a second process: start it now and set the rest up meanwhile.
 	first := h.startInstance(1)
-	err := h.setup()
-	defer h.close()
-	if err != nil {
+	if err := h.setup(); err != nil {
 		first.discard()
+		h.close()
 		h.rep.errorf("%v", err)
 		return ExitInternal
 	}
-	return h.loop(first)
+	code, sig := h.loop(first)
+	h.close()
+	if sig != 0 {
+		// The user's ^C (or ^\) ended the command: so it ends ctrun, and
+		// the shell that runs ctrun in a loop or a script stops there.
+		return endBy(sig, code)
+	}
+	return code
 }
 
 // openTerminal takes over ctrun's terminal when it runs in its foreground
@@ -206,8 +229,9 @@ func (h *holder) close() {
 }
 
 // loop runs the command, restarting it as the terms allow; first is the
-// instance of the first run, already on its way.
-func (h *holder) loop(first *pending) int {
+// instance of the first run, already on its way. It returns ctrun's exit
+// status, and the signal ctrun ends itself by instead (see result.endBy).
+func (h *holder) loop(first *pending) (int, unix.Signal) {
 	t := h.job.Terms
 	policy := restart.Policy{Enabled: t.Restart, Limit: t.Restarts}
 	backoff := restart.DefaultBackoff()
@@ -221,19 +245,19 @@ func (h *holder) loop(first *pending) int {
 		next = nil
 		switch {
 		case res.outcome != outcomeFatal:
-			return res.status()
+			return res.status(), res.endBy()
 		case !policy.Allows(restarts):
 			if t.Restart {
 				h.rep.act(res.id, "give_up", "giving up: no restart left (-r %d)", t.Restarts)
 			}
-			return res.status()
+			return res.status(), 0
 		}
 		if pause := backoff.Pause(res.ranFor); pause > 0 {
 			h.rep.act(res.id, "pause", "pausing %v before restarting: it keeps failing right after it starts", pause)
 			h.rep.flush()
 			if sig, stopped := h.signals.sleep(h.ctx, pause); stopped {
 				h.rep.act(res.id, "stop", "not restarting: stopped by %s", events.SignalName(sig))
-				return res.status()
+				return res.status(), 0
 			}
 		}
 		restarts++

@@ -26,11 +26,17 @@ const StrictEnv = "CTRUN_STRICT"
 func (h *holder) openEvents() error {
 	h.hostPid = os.Getpid()
 	onHost := registry.InHostPidNS()
-	if !onHost && !insideContract() {
+	inside := !onHost && insideContract()
+	if !onHost && !inside {
 		h.procs = initSource{}
 		return nil
 	}
 	conn, err := connector.Open()
+	if err != nil && inside {
+		// Contract ids are host pids, and only the connector tells them
+		// to a ctrun in a contract's PID namespace.
+		return fmt.Errorf("cannot make a sub-contract here: a ctrun inside a contract learns its host pids from the process connector, which cannot be heard in this network namespace (%v)", err)
+	}
 	if err != nil {
 		h.procs = initSource{}
 		h.noConnector = err

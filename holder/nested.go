@@ -78,10 +78,11 @@ func initHostPid(conn *connector.Conn, inst runtime.Instance) (int, error) {
 }
 
 // parent is the contract this ctrun runs inside (0: none): its command's
-// environment names it. Only a ctrun below the host's PID namespace can be
-// inside a contract.
+// environment names it. Inside a contract of its own PID namespace, a
+// ctrun is below the host's (nested); inside one held without (a
+// subreaper's, a container's), it shares the contract's pids.
 func (h *holder) parent() int {
-	if !h.nested {
+	if !h.nested && registry.InHostPidNS() && !h.base.Subtree() {
 		return 0
 	}
 	id, err := strconv.Atoi(os.Getenv("CTRUN_CTID"))

@@ -78,7 +78,8 @@ func (initSource) ended(c *contract) {
 // those are namespace pids, and a fork's report carries the member's pid
 // as the holder sees it in its credentials (cred); without a namespace
 // of its own, they are the holder's pids already.
-func (c *contract) proc(v wire.Proc, cred int) {
+// It returns how many contract events the report made.
+func (c *contract) proc(v wire.Proc, cred int) int {
 	init := c.inst.InitPid()
 	ev := connector.Event{Timestamp: v.When}
 	switch v.What {
@@ -86,7 +87,7 @@ func (c *contract) proc(v wire.Proc, cred int) {
 		pid := v.Pid
 		if c.namespaced {
 			if v.NoCred || cred == 0 || cred == init {
-				return // gone before it could be named: nothing to follow
+				return 0 // gone before it could be named: nothing to follow
 			}
 			pid = cred
 		}
@@ -101,7 +102,7 @@ func (c *contract) proc(v wire.Proc, cred int) {
 	case wire.ProcExit:
 		pid, ok := c.view[v.Pid]
 		if !ok {
-			return
+			return 0
 		}
 		delete(c.view, v.Pid)
 		ev.What, ev.Pid, ev.Tgid = connector.Exit, pid, pid
@@ -113,7 +114,7 @@ func (c *contract) proc(v wire.Proc, cred int) {
 			ev.ExitCode = uint32(v.Status)
 		}
 	default:
-		return
+		return 0
 	}
-	c.procEvent(ev)
+	return c.procEvent(ev)
 }

@@ -1,6 +1,8 @@
 package holder
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/ctrun/ctrun/events"
@@ -15,13 +17,14 @@ import (
 // tested per phase with a fake instance (react_test.go).
 
 // message reacts to one message of the init; cred is the pid its
-// credentials name (see contract.proc).
-func (c *contract) message(m wire.Message, cred int) {
+// credentials name (see contract.proc). It returns how many contract
+// events the message made (the init's reports of forks and exits).
+func (c *contract) message(m wire.Message, cred int) int {
 	id := c.res.id
 	v, err := wire.Decode(m)
 	if err != nil {
 		c.h.rep.detailf(id, "%v", err)
-		return
+		return 0
 	}
 	switch v := v.(type) {
 	case wire.Started:
@@ -37,9 +40,10 @@ func (c *contract) message(m wire.Message, cred int) {
 		c.res.returnWith(c.execFailure(v.Errno, v.Stage))
 	case wire.CommandExited:
 		c.res.cmd, c.res.haveCmd = v.Status, true
+		c.commandGone()
 		if c.h.job.Terms.Lifetime == terms.LifeChild {
 			c.moveTo(phaseReleased)
-		} else if c.h.nested && c.subcontracts() > 0 {
+		} else if (c.h.nested || c.partial) && c.subcontracts() > 0 {
 			// Members and sub-contracts look alike from here: the init
 			// tells when only sub-contracts are left.
 			c.watchEmpty()
@@ -52,7 +56,9 @@ func (c *contract) message(m wire.Message, cred int) {
 		// Only sub-contracts are left in the init's namespace.
 		if c.phase.live() {
 			c.moveTo(phaseHusk)
-			c.event(c.obs.EmptyEvent())
+			if e, ok := c.obs.EmptyEvent(); ok {
+				c.event(e)
+			}
 		}
 	case wire.Sent:
 		c.obs.Sent(events.SentSignal(v))
@@ -60,12 +66,13 @@ func (c *contract) message(m wire.Message, cred int) {
 		// ctkill -a: the init sends it, on behalf of a process outside.
 		c.obs.External(v.Sig, v.Requester, v.When)
 	case wire.Proc:
-		c.proc(v, cred)
+		return c.proc(v, cred)
 	case wire.NoReport:
 		c.h.rep.act(id, "no_report", "members' forks and exits cannot be followed (%v): only the command's own end is seen", v.Errno)
 	case wire.NotifyOff:
 		c.h.rep.detailf(id, "signals sent by members cannot be observed (%v): a member's signal to a member may be reported as a signal from outside", v.Errno)
 	}
+	return 0
 }
 
 // execFailure reports why the command could not run and returns ctrun's
@@ -195,19 +202,70 @@ func (c *contract) handleSignals(sigs []unix.Signal) {
 }
 
 // stop passes a stop signal on to the command (or, once it is gone, to
-// every member). A contract that ends this way is never restarted.
+// every member), and starts the grace period after which every member
+// still there is killed. A second stop during the grace goes to every
+// member at once. A contract that ends this way is never restarted.
 func (c *contract) stop(sig unix.Signal) {
 	c.res.settle(outcomeStopped)
+	c.res.stopSig = sig
+	again := c.phase == phaseStopping
 	if c.phase.live() {
 		c.moveTo(phaseStopping)
 	}
-	to := "the command"
-	if c.res.haveCmd {
+	scope, to := wire.ScopeCommand, "the command"
+	switch {
+	case again:
+		scope, to = wire.ScopeAll, "every member (a second stop)"
+	case c.res.haveCmd:
 		to = "every member (the command has exited)"
 	}
 	c.h.rep.act(c.res.id, "stop", "passing %s on to %s: the contract will not be restarted", events.SignalName(sig), to)
 	c.obs.Forwarded(sig)
-	if err := c.inst.Signal(sig, wire.ScopeCommand, 0); err != nil {
+	if err := c.inst.Signal(sig, scope, 0); err != nil {
 		c.h.rep.detailf(c.res.id, "%v", err)
 	}
+	if c.grace == nil {
+		c.grace = time.NewTimer(c.h.grace)
+	}
+}
+
+// commandGone: once the command has exited after a stop, the stop goes on
+// to every member left (a daemon it started, a job it waited for).
+func (c *contract) commandGone() {
+	if c.phase != phaseStopping || c.res.stopSig == 0 {
+		return
+	}
+	c.h.rep.act(c.res.id, "stop", "passing %s on to every member (the command has exited)", events.SignalName(c.res.stopSig))
+	c.obs.Forwarded(c.res.stopSig)
+	if err := c.inst.Signal(c.res.stopSig, wire.ScopeAll, 0); err != nil {
+		c.h.rep.detailf(c.res.id, "%v", err)
+	}
+}
+
+// graceOver: the members left a grace period after a stop are killed.
+func (c *contract) graceOver() {
+	if !c.phase.live() {
+		return
+	}
+	c.h.rep.act(c.res.id, "kill", "%v after the stop, killing every member left", c.h.grace)
+	c.obs.Killing()
+	if n := c.subcontracts(); n > 0 {
+		if err := c.inst.Signal(unix.SIGKILL, wire.ScopeAll, 0); err != nil {
+			c.h.rep.errorf("%v", err)
+		}
+		c.watchEmpty()
+		return
+	}
+	if err := c.inst.Kill(); err != nil {
+		c.h.rep.errorf("%v", err)
+	}
+}
+
+// graceC fires when the grace period after a stop is over (never without
+// one).
+func (c *contract) graceC() <-chan time.Time {
+	if c.grace == nil {
+		return nil
+	}
+	return c.grace.C
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -67,7 +68,7 @@ func scopeName(s int) string {
 func testContract(t *testing.T, tm terms.Terms, p phase, out *bytes.Buffer) (*contract, *fakeInstance) {
 	t.Helper()
 	tm.Verbosity = terms.Verbose
-	h := &holder{job: Job{Terms: tm, Argv: []string{"cmd"}, Path: "/bin/cmd"}, rep: newReporter(out, tm.Verbosity)}
+	h := &holder{job: Job{Terms: tm, Argv: []string{"cmd"}, Path: "/bin/cmd"}, rep: newReporter(out, tm.Verbosity), grace: DefaultGrace}
 	f := &fakeInstance{}
 	c := newContract(h, 1, f, 4242)
 	c.obs = events.NewObserver(4242, 4242, nil, "", &h.seq)
@@ -301,11 +302,13 @@ func TestStopReactions(t *testing.T) {
 		haveCmd bool
 		to      phase
 		report  string
+		call    string
 	}{
 		{name: "running", from: phaseRunning, to: phaseStopping, report: "passing SIGTERM on to the command"},
 		{name: "starting", from: phaseStarting, to: phaseStopping, report: "passing SIGTERM on to the command"},
 		{name: "killing: the stop wins", from: phaseKilling, before: outcomeFatal, to: phaseStopping},
-		{name: "a second stop", from: phaseStopping, before: outcomeStopped, to: phaseStopping},
+		{name: "a second stop goes to every member", from: phaseStopping, before: outcomeStopped, to: phaseStopping,
+			report: "every member (a second stop)", call: "signal SIGTERM all 0"},
 		{name: "the command gone: every member", from: phaseRunning, haveCmd: true, to: phaseStopping,
 			report: "every member (the command has exited)"},
 	} {
@@ -321,7 +324,11 @@ func TestStopReactions(t *testing.T) {
 			if c.res.outcome != outcomeStopped {
 				t.Errorf("outcome = %d, want stopped", c.res.outcome)
 			}
-			if want := []string{"signal SIGTERM command 0"}; !reflect.DeepEqual(f.calls, want) {
+			want := []string{"signal SIGTERM command 0"}
+			if tc.call != "" {
+				want = []string{tc.call}
+			}
+			if !reflect.DeepEqual(f.calls, want) {
 				t.Errorf("instance calls = %q, want %q", f.calls, want)
 			}
 			if !strings.Contains(out.String(), tc.report) {
@@ -333,5 +340,68 @@ func TestStopReactions(t *testing.T) {
 				t.Errorf("a fatal event after the stop acted: calls %q, outcome %d", f.calls, c.res.outcome)
 			}
 		})
+	}
+}
+
+// After a stop, the command's exit sends the stop on to every member
+// left, and the grace period's end kills them.
+func TestStopThenCommandExitsThenGrace(t *testing.T) {
+	var out bytes.Buffer
+	c, f := testContract(t, withFatal(terms.EventSet(terms.Core), terms.Options{}, terms.LifeContract), phaseRunning, &out)
+	c.handleSignals([]unix.Signal{unix.SIGINT})
+	c.message(wire.CommandExited{Status: unix.WaitStatus(unix.SIGINT)}.Message(), 0)
+	c.graceOver()
+	want := []string{"signal SIGINT command 0", "signal SIGINT all 0", "kill"}
+	if !reflect.DeepEqual(f.calls, want) {
+		t.Fatalf("instance calls = %q, want %q", f.calls, want)
+	}
+	if c.graceC() == nil {
+		t.Fatal("no grace period after a stop")
+	}
+	if sig := c.res.endBy(); sig != unix.SIGINT {
+		t.Fatalf("endBy() = %v: ctrun must end by the SIGINT the command died of", sig)
+	}
+}
+
+func TestEndBy(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		outcome outcome
+		stop    unix.Signal
+		cmd     unix.WaitStatus
+		haveCmd bool
+		want    unix.Signal
+	}{
+		{"^C killed the command", outcomeStopped, unix.SIGINT, unix.WaitStatus(unix.SIGINT), true, unix.SIGINT},
+		{"^\\ killed the command", outcomeStopped, unix.SIGQUIT, unix.WaitStatus(unix.SIGQUIT), true, unix.SIGQUIT},
+		{"the command caught ^C and exited", outcomeStopped, unix.SIGINT, unix.WaitStatus(3 << 8), true, 0},
+		{"TERM is no interrupt", outcomeStopped, unix.SIGTERM, unix.WaitStatus(unix.SIGTERM), true, 0},
+		{"killed by another signal", outcomeStopped, unix.SIGINT, unix.WaitStatus(unix.SIGKILL), true, 0},
+		{"no stop", outcomeDone, 0, unix.WaitStatus(unix.SIGINT), true, 0},
+	} {
+		r := result{outcome: tc.outcome, stopSig: tc.stop, cmd: tc.cmd, haveCmd: tc.haveCmd}
+		if got := r.endBy(); got != tc.want {
+			t.Errorf("%s: endBy() = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestStopGrace(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want time.Duration
+		bad  bool
+	}{
+		{"", DefaultGrace, false},
+		{"2.5", 2500 * time.Millisecond, false},
+		{"0", 0, false},
+		{"-1", 0, true},
+		{"soon", 0, true},
+	} {
+		t.Setenv(GraceEnv, tc.env)
+		got, err := stopGrace()
+		if (err != nil) != tc.bad || (!tc.bad && got != tc.want) {
+			t.Errorf("%s=%q: %v, %v; want %v (error %v)", GraceEnv, tc.env, got, err, tc.want, tc.bad)
+		}
 	}
 }

@@ -36,6 +36,8 @@ type result struct {
 	cmd     unix.WaitStatus
 	haveCmd bool
 	ranFor  time.Duration
+	// stopSig is the user's last stop signal (outcomeStopped).
+	stopSig unix.Signal
 }
 
 // settle records an outcome, unless a greater one is there.
@@ -69,4 +71,17 @@ func (r result) status() int {
 		return ExitSignaled
 	}
 	return ExitInternal
+}
+
+// endBy is the signal ctrun ends itself by, 0 for none: a user's SIGINT or
+// SIGQUIT that the command died of (semantics, "Stopping", 4). A command
+// that caught it and exited decided its status itself.
+func (r result) endBy() unix.Signal {
+	if r.outcome != outcomeStopped || (r.stopSig != unix.SIGINT && r.stopSig != unix.SIGQUIT) {
+		return 0
+	}
+	if r.haveCmd && r.cmd.Signaled() && r.cmd.Signal() == r.stopSig {
+		return r.stopSig
+	}
+	return 0
 }

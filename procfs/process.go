@@ -28,3 +28,21 @@ func (fs FS) Owner(pid int) (int, error) {
 	}
 	return int(st.Uid), nil
 }
+
+// Arg is argument i of process pid's command line (0 is the program), ""
+// when it has none or cannot be read.
+func (fs FS) Arg(pid, i int) string {
+	var buf [512]byte
+	b, err := ReadSmall(fs.path(pid, "cmdline"), buf[:])
+	if err != nil {
+		return ""
+	}
+	for n := 0; len(b) > 0; n++ {
+		arg, rest, _ := bytes.Cut(b, []byte{0})
+		if n == i {
+			return string(arg)
+		}
+		b = rest
+	}
+	return ""
+}

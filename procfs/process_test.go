@@ -54,3 +54,21 @@ func TestProcessSelf(t *testing.T) {
 		t.Errorf("Owner of a missing process: %v", err)
 	}
 }
+
+func TestArg(t *testing.T) {
+	self := os.Getpid()
+	if got := Default.Arg(self, 0); got != os.Args[0] {
+		t.Fatalf("Arg(self, 0) = %q, want %q", got, os.Args[0])
+	}
+	if len(os.Args) > 1 {
+		if got := Default.Arg(self, 1); got != os.Args[1] {
+			t.Fatalf("Arg(self, 1) = %q, want %q", got, os.Args[1])
+		}
+	}
+	if got := Default.Arg(self, 1000); got != "" {
+		t.Fatalf("Arg(self, 1000) = %q, want none", got)
+	}
+	if got := Default.Arg(1<<30, 0); got != "" {
+		t.Fatalf("Arg of no process = %q", got)
+	}
+}

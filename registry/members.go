@@ -3,14 +3,11 @@ package registry
 import (
 	"github.com/ctrun/ctrun/procfs"
 	"github.com/ctrun/ctrun/runtime/cinit/wire"
-	"github.com/ctrun/ctrun/runtime/mechanism"
 )
 
 // Subtree says whether the contract is held as its init's descendants (no
 // PID namespace of its own: see mechanism), not as a namespace.
-func (r *Record) Subtree() bool {
-	return r.Held != nil && r.Held.Holding != mechanism.Namespace
-}
+func (r *Record) Subtree() bool { return r.Held != nil && r.Held.Subtree() }
 
 // Members lists the members of the live contracts es, keyed by id, with
 // one pass over /proc for those held as namespaces and one for those held
@@ -47,10 +44,14 @@ func Members(es []*Entry, opt procfs.Options) map[int][]procfs.Member {
 	return out
 }
 
-// SubcontractInit: a process named as a contract's init, below another
-// contract's init, is a sub-contract's: it and what is below it are not
-// the outer contract's members.
-func SubcontractInit(_ int, comm string) bool { return comm == wire.InitName }
+// SubcontractInit: a process below a contract's init that is named as one
+// and was started as one (its first argument is the init's) is a
+// sub-contract's init: it and what is below it are not the outer
+// contract's members. The name alone is not enough: any member can take
+// it.
+func SubcontractInit(pid int, comm string) bool {
+	return comm == wire.InitName && procfs.Default.Arg(pid, 1) == wire.InitArg
+}
 
 // Member describes process pid if it is a member of the live contract e.
 func (e *Entry) Member(pid int, opt procfs.Options) (procfs.Member, bool) {

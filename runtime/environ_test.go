@@ -52,6 +52,8 @@ func TestExplainLibcontainer(t *testing.T) {
 		{errors.New("nsexec-1[42]: failed to unshare remaining namespaces: Operation not permitted"), "refuses namespaces", ""},
 		{fmt.Errorf("clone: %w", unix.ENOSPC), "limit of namespaces", ""},
 		{errors.New("mkdir /sys/fs/cgroup/cpuset/ctrun-1: read-only file system"), "", "cgroup file system is read-only"},
+		{errors.New("error mounting \"proc\" to rootfs at \"/proc\": mount proc:/proc (via /proc/self/fd/7), flags: 0xe: operation not permitted"), "mounting in a new namespace is refused", ""},
+		{fmt.Errorf("pivot_root .: %w", unix.EPERM), "mounting in a new namespace is refused", ""},
 		{errors.New("something else"), "", "something else"},
 	} {
 		if got := namespacesRefused(tc.err); (tc.refused == "") != (got == "") || !strings.Contains(got, tc.refused) {

@@ -19,6 +19,11 @@ func namespacesRefused(err error) string {
 		return ""
 	}
 	s := err.Error()
+	if mountRefused(err) {
+		// Namespaces, but no mount in them (AppArmor's docker-default
+		// profile, a seccomp filter on mount): no host root can be shown.
+		return "mounting in a new namespace is refused (a security module or a seccomp filter)"
+	}
 	if !strings.Contains(s, "unshare") && !strings.Contains(s, "namespace") && !strings.Contains(s, "nsexec") &&
 		!strings.Contains(s, "clone") && !strings.Contains(s, "uid_map") && !strings.Contains(s, "setgroups") {
 		return ""
@@ -42,10 +47,17 @@ func explain(err error) error {
 	switch {
 	case strings.Contains(s, "read-only file system") && strings.Contains(s, "cgroup"):
 		return fmt.Errorf("cannot make the contract's cgroup: the cgroup file system is read-only")
-	case strings.Contains(s, "pivot_root") || strings.Contains(s, "mount"):
-		if errors.Is(err, unix.EPERM) || strings.Contains(s, "permission denied") || strings.Contains(s, "operation not permitted") {
-			return fmt.Errorf("cannot show the host's root inside the contract: mounting is refused here (a seccomp filter or a security module)")
-		}
 	}
 	return err
+}
+
+// mountRefused says whether err is libcontainer's refusal to mount (or
+// pivot_root) in the contract's new mount namespace.
+func mountRefused(err error) bool {
+	s := err.Error()
+	if !strings.Contains(s, "pivot_root") && !strings.Contains(s, "mount") {
+		return false
+	}
+	return errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) ||
+		strings.Contains(s, "permission denied") || strings.Contains(s, "operation not permitted")
 }

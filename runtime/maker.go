@@ -22,9 +22,10 @@ type Maker interface {
 }
 
 // Select chooses the strongest mechanism env allows: a new PID namespace
-// where one can be made; else, for a ctrun that is PID 1 of its
-// namespace (a container's entrypoint), that namespace; else a subreaper
-// init, whose descendants are the contract.
+// where one can be made; else a subreaper init, whose descendants are the
+// contract (for a ctrun that is PID 1 of its namespace, a container's
+// entrypoint, holding "container": the same, with every orphan of the
+// namespace reaped).
 func Select(env Environment) Maker {
 	m := mechanism.Mechanism{Cgroup: mechanism.NoCgroup}
 	var reaper *Reaper
@@ -59,7 +60,7 @@ func newSubreaperMaker(env Environment, reaper *Reaper) *subreaperMaker {
 	m := mechanism.Mechanism{Cgroup: mechanism.NoCgroup}
 	if env.PID1 {
 		m.Holding = mechanism.Container
-		m.Limits = append(m.Limits, "no new PID namespace, as "+env.NoNamespaces+": the contract is the container's PID namespace, ctrun included")
+		m.Limits = append(m.Limits, "no new PID namespace, as "+env.NoNamespaces+": the contract is its init's descendants, killed one by one until none is left, and its /proc shows the whole container")
 	} else {
 		m.Holding = mechanism.Subreaper
 		m.Limits = append(m.Limits, "no new PID namespace, as "+env.NoNamespaces+": the contract is its init's descendants, killed one by one until none is left, and its /proc shows the whole machine")
@@ -67,7 +68,7 @@ func newSubreaperMaker(env Environment, reaper *Reaper) *subreaperMaker {
 	if env.Root {
 		m.Limits = append(m.Limits, "no cgroup (none is made without a PID namespace): an OOM kill is told by the machine's count, not the contract's")
 	}
-	return &subreaperMaker{mech: m, container: env.PID1, reaper: reaper}
+	return &subreaperMaker{mech: m, reaper: reaper}
 }
 
 // namespaceMaker makes libcontainer instances (Create): a new PID and

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -20,17 +21,13 @@ import (
 // plain child in the holder's own namespaces, makes itself a child
 // subreaper. Every orphan below it is then reparented to it, so no
 // descendant of the command escapes the tree, and the contract is the
-// init's descendants: the init signals them one by one (a container's
-// PID 1 can kill(-1) instead). Events come from the process connector
+// init's descendants: the init signals them one by one. Events come from the process connector
 // where it can be had, else from the init itself.
 
 // subreaperMaker makes subreaper instances.
 type subreaperMaker struct {
-	mech mechanism.Mechanism
-	// container: the holder is PID 1 of the namespace, so a kill(-1) by
-	// the init reaches exactly the contract.
-	container bool
-	reaper    *Reaper
+	mech   mechanism.Mechanism
+	reaper *Reaper
 }
 
 func (m *subreaperMaker) Mechanism() mechanism.Mechanism { return m.mech }
@@ -43,13 +40,12 @@ var ErrNoNamespace = errors.New("the contract has no PID namespace of its own")
 // subreaped is one subreaper instance.
 type subreaped struct {
 	control
-	opts      Options
-	container bool
-	stateDir  string
-	config    configFile
-	endpoint  string
-	exited    <-chan unix.WaitStatus
-	started   bool
+	opts     Options
+	stateDir string
+	config   configFile
+	endpoint string
+	exited   <-chan unix.WaitStatus
+	started  bool
 
 	exit *exitWatch
 }
@@ -72,7 +68,7 @@ func (m *subreaperMaker) Create(ctx context.Context, o Options) (inst Instance, 
 		return nil, err
 	}
 	defer files.closeChildEnds()
-	i := &subreaped{opts: o, container: m.container, stateDir: state, config: files.config, exit: newExitWatch()}
+	i := &subreaped{opts: o, stateDir: state, config: files.config, exit: newExitWatch()}
 	i.file = files.control
 	defer func() {
 		if err != nil {
@@ -90,6 +86,10 @@ func (m *subreaperMaker) Create(ctx context.Context, o Options) (inst Instance, 
 		Dir:   "/",
 		Env:   []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", registry.StateEnv + "=" + state},
 		Files: append(fds, files.extra...),
+		// A session of its own, as libcontainer's init has: a kill of
+		// ctrun's process group (timeout -s KILL, a CI runner's) leaves
+		// the contract orphaned, not without its init.
+		Sys: &syscall.SysProcAttr{Setsid: true},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start the contract's init: %w", err)
@@ -112,9 +112,6 @@ func (i *subreaped) Start(s Start) error {
 	i.endpoint = s.Endpoint
 	c := commandConfig(i.opts, s)
 	c.Flags |= wire.FlagSubreaper
-	if i.container {
-		c.Flags |= wire.FlagNSKill
-	}
 	if err := i.config.write(c); err != nil {
 		return err
 	}
@@ -176,7 +173,7 @@ func killDescendants(pid int) {
 	for round := 0; round < 64; round++ {
 		tree, _ := procfs.Default.Tree()
 		live := 0
-		for _, p := range tree.Descendants(pid, isSubcontractInit) {
+		for _, p := range tree.Descendants(pid, registry.SubcontractInit) {
 			if st, err := procfs.Default.Stat(p); err == nil && !st.State.Exited() {
 				_ = unix.Kill(p, unix.SIGKILL)
 				live++
@@ -187,7 +184,3 @@ func killDescendants(pid int) {
 		}
 	}
 }
-
-// isSubcontractInit: the init of a sub-contract (a ctrun run inside), which
-// with all below it is not a member.
-func isSubcontractInit(_ int, comm string) bool { return comm == wire.InitName }

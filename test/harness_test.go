@@ -32,7 +32,20 @@ var (
 	ctwatchBin string
 	// mountsAtStart is the host's mount table before any test.
 	mountsAtStart string
+	// buildVersion is the version the binaries were built with, as the
+	// Makefile gives it (empty without git: the binaries' fallback).
+	buildVersion string
 )
+
+// describe is what the Makefile passes as the version: git describe of
+// the work tree, or nothing.
+func describe() string {
+	out, err := exec.Command("git", "describe", "--tags", "--always", "--dirty").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
 
 const nobody = 65534
 
@@ -54,8 +67,11 @@ func testMain(m *testing.M) int {
 	binDir = dir
 	ctrun = filepath.Join(dir, "ctrun")
 	probe = filepath.Join(dir, "probe")
-	// Built as the Makefile builds them (static, stripped), in one go.
-	build := exec.Command("go", "build", "-trimpath", "-tags", "netgo,osusergo", "-ldflags", "-s -w -extldflags -static",
+	// Built as the Makefile builds them (static, stripped, the version
+	// from git describe), in one go.
+	buildVersion = describe()
+	build := exec.Command("go", "build", "-trimpath", "-tags", "netgo,osusergo",
+		"-ldflags", "-s -w -extldflags -static -X github.com/ctrun/ctrun/version.Version="+buildVersion,
 		"-o", dir+"/", "../cmd/ctrun", "../cmd/ctkill", "../cmd/ctstat", "../cmd/ctwatch", "./restrict")
 	build.Env = append(os.Environ(), "CGO_ENABLED=1")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr

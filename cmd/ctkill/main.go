@@ -56,6 +56,9 @@ type request struct {
 }
 
 func run(args []string) int {
+	if what := helpOrVersion(args); what != "" {
+		return answer(what, os.Stdout, os.Stderr)
+	}
 	req, err := parse(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ctkill: %v\n%s\n", err, usage)
@@ -74,7 +77,7 @@ func parse(args []string) (request, error) {
 	if err != nil {
 		return request{}, err
 	}
-	opts, operands, err := getopt.Parse(args, "s:ap:rln")
+	opts, operands, err := getopt.Parse(args, optstring)
 	if err != nil {
 		return request{}, err
 	}

@@ -46,6 +46,9 @@ func main() {
 }
 
 func run(args []string) int {
+	if what := helpOrVersion(args[1:]); what != "" {
+		return answer(what, os.Stdout, os.Stderr)
+	}
 	sigIgn, sigBlk := startSignals()
 	t, argv, warnings, err := terms.Parse(args[1:])
 	for _, w := range warnings {

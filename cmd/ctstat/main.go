@@ -51,6 +51,9 @@ func main() {
 // run is ctstat without the process around it, so that its exit status
 // and output can be checked as a whole.
 func run(args []string, stdout, stderr io.Writer) int {
+	if what := getopt.Long(args, optstring, "help", "version"); what != "" {
+		return answer(what, stdout, stderr)
+	}
 	o, err := parseArgs(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "ctstat: %s\n%s\n", oneLine(err.Error()), usage)
@@ -86,7 +89,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // getopt(3) would. Every error is a usage error.
 func parseArgs(args []string) (options, error) {
 	var o options
-	opts, operands, err := getopt.Parse(args, "ai:vj")
+	opts, operands, err := getopt.Parse(args, optstring)
 	if err != nil {
 		return o, err
 	}

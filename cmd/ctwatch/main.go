@@ -40,6 +40,9 @@ type options struct {
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if what := getopt.Long(args, optstring, "help", "version"); what != "" {
+		return answer(what, stdout, stderr)
+	}
 	o, err := parse(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "ctwatch: %v\n%s\n", err, usage)
@@ -62,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func parse(args []string) (options, error) {
 	var o options
-	opts, operands, err := getopt.Parse(args, "frvj")
+	opts, operands, err := getopt.Parse(args, optstring)
 	if err != nil {
 		return o, err
 	}

@@ -289,9 +289,14 @@ static int init_main(int subreaper)
 	/* Off the command's path: nobody needs libcontainer's rootfs now. */
 	ct_remove_rootfs(s.cfg.rootfs);
 
+	/* Children change only with a SIGCHLD: reap at the start and after
+	 * one, not at every wake-up (under a fork storm the init wakes for
+	 * every notification). */
+	int reap_due = 1;
 	for (;;) {
-		if (reap(&s))
+		if (reap_due && reap(&s))
 			break;
+		reap_due = 0;
 		ct_check_own_empty(&s);
 		struct pollfd pf[5];
 		int n = 0;
@@ -327,6 +332,7 @@ static int init_main(int subreaper)
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) > 0)
 				;
+			reap_due = 1;
 		}
 		if (ni >= 0 && pf[ni].revents) {
 			if (pf[ni].revents & (POLLHUP | POLLERR | POLLNVAL)) {

@@ -54,6 +54,11 @@ struct state {
 	pid_t self; /* our pid, as /proc and the members see it */
 	pid_t holder; /* the holder's pid (subreaper mode: our parent at start) */
 	int depth;  /* our depth in PID namespaces (ct_ns_depth): a member's */
+	/* Messages held back while a member's call waits for our answer
+	 * (ct_defer_msgs): sent once it goes on. */
+	int deferring;
+	char *outq;
+	size_t outq_len, outq_cap;
 };
 
 /* A process and its parent, as a walk up the tree found them. */
@@ -73,6 +78,8 @@ struct ct_pstat {
 
 /* protocol.c: messages, the configuration, descriptor passing */
 void ct_send_msg(struct state *s, int type, int a, int b, int c, int d, const int *data, int n);
+void ct_defer_msgs(struct state *s);
+void ct_flush_msgs(struct state *s);
 int ct_send_msg_cred(struct state *s, pid_t pid, int type, int a, int b, int c, int d, const int *data, int n);
 void ct_stamp(int out[2]);
 int ct_read_config(struct config *c);
@@ -84,6 +91,7 @@ int ct_write_file(const char *path, const char *data);
 long ct_read_long_field(const char *path, const char *key);
 long ct_pgrp_of(int pid);
 int ct_ns_depth(int pid);
+int ct_started_as_init(int pid);
 int ct_proc_stat(int dirfd, int pid, struct ct_pstat *out);
 
 /* command.c: the command's process */
@@ -93,6 +101,7 @@ int ct_start_command(struct state *s);
 /* notify.c: signals sent by members (and, CT_F_REPORT, their execs and waits) */
 int ct_install_notify(int report);
 void ct_handle_notification(struct state *s);
+void ct_sync_wake(int listener);
 
 /* members.c: finding and signalling members */
 int ct_collect_pgrp(int pgrp, int *out, int max);

@@ -254,8 +254,10 @@ int ct_start_command(struct state *s)
 		/* The child sends the listener (or an errno) before it execs. */
 		int err;
 		int fd = ct_recv_fd(fdsock[0], &err);
-		if (fd >= 0)
+		if (fd >= 0) {
 			s->notify = fd;
+			ct_sync_wake(fd);
+		}
 		else if (err > 0)
 			ct_send_msg(s, CT_M_NOTIFYOFF, err, 0, 0, 0, NULL, 0);
 		close(fdsock[0]);

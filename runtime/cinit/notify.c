@@ -35,6 +35,26 @@
 #define __NR_pidfd_send_signal 424
 #endif
 
+/* Linux 6.6; Debian 12's headers predate it. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+/*
+ * A member waits for every notification it makes until the init answers:
+ * two wake-ups, each an interrupt to the other CPU when the two run on
+ * different ones, dear on a virtual machine. Synchronous wake-ups (Linux
+ * 6.6) hand the CPU over instead, as a call and its return. Older kernels
+ * refuse the flag, and keep the plain wake-ups.
+ */
+void ct_sync_wake(int listener)
+{
+	(void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+}
+
 /* What CT_F_REPORT adds to the filter. x86_64 (after the x32 bit is
  * masked: x32 has execve 520, execveat 545, waitid 529 of its own): */
 static const unsigned report_x86_64[] = {59, 322, 61, 247, 520, 545, 529};
@@ -171,11 +191,16 @@ static int execs_init(int pid, uint64_t argv_addr, size_t psz)
 }
 
 /*
- * CT_F_REPORT: sight the caller (its thread group) and, before a wait may
- * go on, its children. Returns 1 when the call is no signal (then nothing
- * else is to be done).
+ * CT_F_REPORT: what a call means for the report. A wait sights the caller
+ * (its thread group) and, before the wait may go on, its children. An exec
+ * only sights the caller, which can wait until the exec goes on (*after):
+ * the call is then not held up, and the init, which handles one thing at a
+ * time, still sights it before anything else can report its end (its
+ * parent's wait is the next notification; its pidfd, opened then, still
+ * finds a zombie). Returns 1 when the call is no signal (then nothing else
+ * is to be done).
  */
-static int report_call(struct state *s, const struct seccomp_notif *req, int nr, int compat)
+static int report_call(struct state *s, const struct seccomp_notif *req, int nr, int compat, int *after)
 {
 	int exec = 0, wait = 0, argv_arg = 0;
 	switch (nr) {
@@ -199,12 +224,16 @@ static int report_call(struct state *s, const struct seccomp_notif *req, int nr,
 	ct_report_ready(s);
 	int caller = (int)req->pid;
 	int tgid = ct_report_known(caller) ? caller : tgid_of(caller);
-	int member = 0;
-	if (!exec || !execs_init(caller, req->data.args[argv_arg], compat ? 4 : 8))
-		member = ct_report_sight(s, tgid);
+	if (exec) {
+		/* Its argv must be read before the exec replaces it. */
+		if (!execs_init(caller, req->data.args[argv_arg], compat ? 4 : 8))
+			*after = tgid;
+		return 1;
+	}
+	int member = ct_report_sight(s, tgid);
 	if (wait && member)
 		ct_report_children(s, tgid);
-	return exec || wait;
+	return wait;
 }
 
 /* Is the sender of a signal a member? A sender in a sub-contract names
@@ -275,7 +304,14 @@ void ct_handle_notification(struct state *s)
 		case 284: nr = __NR_waitid; break;
 		}
 	}
-	int report_only = (s->cfg.flags & CT_F_REPORT) && caller > 0 && report_call(s, &req, nr, compat);
+	int after = 0; /* a caller to sight once its call goes on */
+	/* Without credentials to attach (subreaper mode: the holder sees our
+	 * pids), a report can wait until the call goes on. */
+	if ((s->cfg.flags & CT_F_REPORT) && s->subreaper)
+		ct_defer_msgs(s);
+	int report_only = (s->cfg.flags & CT_F_REPORT) && caller > 0 && report_call(s, &req, nr, compat, &after);
+	if (!report_only)
+		ct_flush_msgs(s); /* a signal's record must come first */
 	if (!report_only && caller > 0 && sender_is_member(s, caller)) {
 		switch (nr) {
 		case __NR_kill:
@@ -337,4 +373,7 @@ void ct_handle_notification(struct state *s)
 	resp.id = req.id;
 	resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	ioctl(s->notify, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+	if (after > 0)
+		ct_report_sight(s, after);
+	ct_flush_msgs(s);
 }

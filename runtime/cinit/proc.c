@@ -132,3 +132,20 @@ int ct_proc_stat(int dirfd, int pid, struct ct_pstat *out)
 	}
 	return 0;
 }
+
+/* Whether pid was started as a contract's init: argv[1] is CT_INIT_ARG. */
+int ct_started_as_init(int pid)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	size_t first = strlen(buf) + 1;
+	return first < (size_t)n && strcmp(buf + first, CT_INIT_ARG) == 0;
+}

@@ -39,6 +39,9 @@ static struct ct_msg *build_msg(size_t *len, int type, int a, int b, int c, int 
 	return m;
 }
 
+static void send_one(struct state *s, const void *m, size_t len);
+static int queue(struct state *s, const void *m, size_t len);
+
 void ct_send_msg(struct state *s, int type, int a, int b, int c, int d, const int *data, int n)
 {
 	if (s->control < 0)
@@ -47,10 +50,60 @@ void ct_send_msg(struct state *s, int type, int a, int b, int c, int d, const in
 	struct ct_msg *m = build_msg(&len, type, a, b, c, d, data, n);
 	if (!m)
 		return;
-	/* MSG_NOSIGNAL: a dead holder must not kill the init with SIGPIPE. */
+	if (s->deferring && queue(s, m, len) == 0) {
+		free(m);
+		return;
+	}
+	send_one(s, m, len);
+	free(m);
+}
+
+/* MSG_NOSIGNAL: a dead holder must not kill the init with SIGPIPE. */
+static void send_one(struct state *s, const void *m, size_t len)
+{
 	while (send(s->control, m, len, MSG_NOSIGNAL) < 0 && errno == EINTR)
 		;
-	free(m);
+}
+
+/* Queued messages are kept as a length word and the message. */
+static int queue(struct state *s, const void *m, size_t len)
+{
+	size_t need = s->outq_len + sizeof(size_t) + len;
+	if (need > s->outq_cap) {
+		size_t cap = s->outq_cap ? s->outq_cap * 2 : 4096;
+		while (cap < need)
+			cap *= 2;
+		char *q = realloc(s->outq, cap);
+		if (!q)
+			return -1;
+		s->outq = q;
+		s->outq_cap = cap;
+	}
+	memcpy(s->outq + s->outq_len, &len, sizeof(size_t));
+	memcpy(s->outq + s->outq_len + sizeof(size_t), m, len);
+	s->outq_len = need;
+	return 0;
+}
+
+/*
+ * Hold back the messages to the holder until ct_flush_msgs: a member's
+ * call waits for the init's answer, and a send that wakes the holder
+ * costs a wake-up on another CPU, dear on a virtual machine, that the
+ * member would wait for too. Only for reports (forks, exits), never for a
+ * signal's record, which must reach the holder before the signal can.
+ */
+void ct_defer_msgs(struct state *s) { s->deferring = 1; }
+
+void ct_flush_msgs(struct state *s)
+{
+	s->deferring = 0;
+	for (size_t off = 0; off < s->outq_len;) {
+		size_t len;
+		memcpy(&len, s->outq + off, sizeof(size_t));
+		send_one(s, s->outq + off + sizeof(size_t), len);
+		off += sizeof(size_t) + len;
+	}
+	s->outq_len = 0;
 }
 
 /*

@@ -34,6 +34,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -67,6 +68,13 @@ struct ct_pidfd_info {
  * how often the zombies already reported are looked for their reaping. */
 #define PENDING_MS 20
 #define DONE_MS 200
+/* Where the kernel gives exit information to pidfds (Linux 6.15), an exit
+ * is first left for its parent's reaping, which nearly always follows at
+ * once, rather than read from its zombie's /proc files (a handful of
+ * system calls for every member that ends, under a fork storm the init's
+ * main cost). Asked again this soon; read as a zombie after ZOMBIE_MS. */
+#define PATIENT_MS 3
+#define ZOMBIE_MS 30
 
 enum {
 	LIVE = 1, /* its pidfd is in the epoll set */
@@ -79,6 +87,7 @@ enum {
 
 struct member {
 	int pid, fd, state;
+	long long since; /* CLOCK_MONOTONIC ms it went PENDING */
 };
 
 static struct member *tab; /* open addressing, linear probing; pid 0: free */
@@ -135,7 +144,7 @@ static struct member *insert(int pid, int fd)
 	size_t i = slot(pid);
 	while (tab[i].pid)
 		i = (i + 1) & (cap - 1);
-	tab[i] = (struct member){pid, fd, LIVE};
+	tab[i] = (struct member){.pid = pid, .fd = fd, .state = LIVE};
 	count++;
 	return &tab[i];
 }
@@ -333,6 +342,32 @@ void ct_report_command(struct state *s, int pid)
 	track(s, pid, s->self);
 }
 
+/* Sight the pids a children file lists that the init does not know. */
+static void sight_listed(struct state *s, const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	for (char *p = buf, *end; *p; p = end) {
+		long child = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		/* Listed as a child, a followed one is the same process:
+		 * unreaped, its pid cannot have been taken. Only a reported or
+		 * pending one may be stale (ct_report_ready has just dropped
+		 * the other gone ones). */
+		struct member *m = find((int)child);
+		if (!m || m->state == DONE || m->state == PENDING)
+			ct_report_sight(s, (int)child);
+	}
+}
+
 /*
  * Before a wait4 or waitid of tgid goes on: sight every child of it the
  * init does not know, zombies included, so that one its parent is about to
@@ -342,30 +377,27 @@ void ct_report_children(struct state *s, int tgid)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/task", tgid);
+	/* A task directory links to itself, its parent and each thread: a
+	 * single thread (nearly every waiter) has one children file to read,
+	 * without listing the directory. */
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return;
+	if (st.st_nlink <= 3) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", tgid, tgid);
+		sight_listed(s, path);
+		return;
+	}
 	DIR *d = opendir(path);
 	if (!d)
 		return;
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		int tid = atoi(e->d_name);
-		if (tid <= 0)
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
-		char f[96];
-		snprintf(f, sizeof(f), "/proc/%d/task/%d/children", tgid, tid);
-		FILE *fp = fopen(f, "re");
-		if (!fp)
-			continue;
-		int child;
-		while (fscanf(fp, "%d", &child) == 1) {
-			/* Listed as a child, a followed one is the same process:
-			 * unreaped, its pid cannot have been taken. Only a
-			 * reported or pending one may be stale (ct_report_ready
-			 * has just dropped the other gone ones). */
-			struct member *m = find(child);
-			if (!m || m->state == DONE || m->state == PENDING)
-				ct_report_sight(s, child);
-		}
-		fclose(fp);
+		char f[300];
+		snprintf(f, sizeof(f), "/proc/%d/task/%s/children", tgid, e->d_name);
+		sight_listed(s, f);
 	}
 	closedir(d);
 }
@@ -431,7 +463,7 @@ static int may_read_exit(int dfd)
  * zombie whose stat line we may not read, on a kernel whose pidfd will
  * tell once it is reaped).
  */
-static int exit_status(struct member *m, int *status)
+static int exit_status(struct member *m, int *status, int patient)
 {
 	for (int attempt = 0;; attempt++) {
 		if (exit_info != 0) {
@@ -450,6 +482,8 @@ static int exit_status(struct member *m, int *status)
 		}
 		if (attempt > 0)
 			return 0;
+		if (patient && exit_info == 1)
+			return -1; /* its reaping will tell */
 		/* While a zombie, its stat line has it. Take its /proc directory
 		 * first, then ask the pidfd whether it is still unreaped: if so
 		 * the directory is this process's, not a newer one's with its
@@ -481,14 +515,16 @@ static int exit_status(struct member *m, int *status)
 static void resolve(struct state *s, struct member *m, int final)
 {
 	int status = 0;
-	int r = final && m->state == DONE ? 3 : exit_status(m, &status);
+	int patient = !final && (m->state == LIVE || (m->state == PENDING && now_ms() - m->since < ZOMBIE_MS));
+	int r = final && m->state == DONE ? 3 : exit_status(m, &status, patient);
 	if (r < 0 && !final) {
 		if (m->state == LIVE) {
 			epoll_ctl(epfd, EPOLL_CTL_DEL, m->fd, NULL);
 			m->state = PENDING;
+			m->since = now_ms();
 			pending++;
-			schedule(PENDING_MS);
 		}
+		schedule(patient ? PATIENT_MS : PENDING_MS);
 		return;
 	}
 	if (r != 3)

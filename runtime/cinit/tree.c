@@ -30,12 +30,16 @@
 #define MAX_WALK 4096
 
 /*
- * A sub-contract's init, by its name. The command's own process carries
- * our name between fork and execve: it is never one.
+ * A sub-contract's init: named CT_INIT_NAME, and started as one (argv[1]
+ * is CT_INIT_ARG), so that a member that merely names itself so is not
+ * spared a kill. The command's own process carries our name between fork
+ * and execve: it is never one.
  */
 static int is_sub_init(const struct state *s, int pid, const char *comm)
 {
-	return pid != s->self && pid != s->command && strcmp(comm, CT_INIT_NAME) == 0;
+	if (pid == s->self || pid == s->command || strcmp(comm, CT_INIT_NAME) != 0)
+		return 0;
+	return ct_started_as_init(pid);
 }
 
 /* ---------- one snapshot of /proc ---------- */
@@ -234,12 +238,12 @@ static int by_int(const void *a, const void *b)
 
 /*
  * Send sig to every member. Never kill(-1): without a PID namespace of our
- * own it reaches every process of the user. Two exceptions, when no
- * sub-contract is present (the kernel's way could not spare it): under
- * CT_F_NSKILL the holder is PID 1 and we its child, so kill(-1) reaches
- * the contract alone, in one pass no fork escapes; and a SIGKILL can go
- * through the contract's cgroup.kill. Otherwise, and after cgroup.kill
- * (for any member outside the cgroup), the members are walked: each is
+ * own it reaches every process of the user (and, when the holder is a
+ * container's PID 1, every process entered with docker exec: a debugging
+ * shell, a ctwatch). When no sub-contract is present (the kernel's way
+ * could not spare it) a SIGKILL can go through the contract's cgroup.kill.
+ * Otherwise, and after cgroup.kill (for any member outside the cgroup),
+ * the members are walked: each is
  * signalled once (SIGKILL: again each round until gone), and /proc is read
  * again while new ones appear (a fork during a pass), as often as
  * ct_signal_members does.
@@ -252,15 +256,8 @@ void ct_tree_signal(struct state *s, int sig)
 		struct tree t;
 		if (snapshot(s, &t) < 0)
 			break;
-		if (round == 0 && !t.nested) {
-			if (s->cfg.flags & CT_F_NSKILL) {
-				free(t.v);
-				kill(-1, sig);
-				return;
-			}
-			if (sig == SIGKILL)
-				cgroup_kill(s);
-		}
+		if (round == 0 && !t.nested && sig == SIGKILL)
+			cgroup_kill(s);
 		size_t before = nsent;
 		for (size_t i = 0; i < t.n; i++) {
 			if (t.v[i].mark != MEMBER)

@@ -16,7 +16,8 @@ const (
 	// host's mechanism.
 	Namespace = "namespace"
 	// Container: ctrun is PID 1 of a PID namespace in which it cannot make
-	// another (a container's entrypoint): that namespace is the contract.
+	// another (a container's entrypoint): as Subreaper, and ctrun reaps
+	// every orphan of the namespace.
 	Container = "container"
 	// Subreaper: no new PID namespace can be made and ctrun is not PID 1:
 	// the contract's init is a child subreaper, and the contract is its
@@ -60,6 +61,10 @@ type Mechanism struct {
 	Limits []string `json:"limits,omitempty"`
 }
 
+// Subtree says whether the contract is its init's descendants rather
+// than a PID namespace of its own.
+func (m Mechanism) Subtree() bool { return m.Holding == Subreaper || m.Holding == Container }
+
 // Exact says whether every guarantee of the semantics holds exactly.
 func (m Mechanism) Exact() bool { return len(m.Limits) == 0 }
 
@@ -97,7 +102,7 @@ func (m Mechanism) holdingText() string {
 	case Namespace:
 		return "a new PID namespace"
 	case Container:
-		return "the container's PID namespace (ctrun is its PID 1)"
+		return "its init as a subreaper, ctrun being the container's PID 1"
 	case Subreaper:
 		return "its init as a subreaper (the contract is the init's descendants)"
 	}

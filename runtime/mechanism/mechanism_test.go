@@ -15,7 +15,7 @@ func TestSummary(t *testing.T) {
 		{"bare host", Mechanism{Holding: Namespace, Cgroup: CgroupV1, Events: Connector, Senders: BPF}, true,
 			[]string{"held by a new PID namespace", "a cgroup (v1)", "the process connector", "BPF", "every guarantee exact"}},
 		{"container", Mechanism{Holding: Container, Cgroup: NoCgroup, Events: Init, Senders: Seccomp, Limits: []string{"one", "two"}}, false,
-			[]string{"the container's PID namespace", "no cgroup", "events from the init", "seccomp", ": one; two"}},
+			[]string{"container's PID 1", "no cgroup", "events from the init", "seccomp", ": one; two"}},
 		{"subreaper", Mechanism{Holding: Subreaper, Cgroup: NoCgroup, Events: Init, Senders: None, Limits: []string{"x"}}, false,
 			[]string{"subreaper", "senders from nowhere"}},
 	} {

@@ -5,6 +5,8 @@
 // through cgo.
 package wire
 
+//go:generate go run gen.go
+
 import (
 	"encoding/binary"
 	"errors"
@@ -125,3 +127,9 @@ func (m Message) Stamped() (when uint64, rest []int32, ok bool) {
 	}
 	return uint64(uint32(m.Data[0])) | uint64(uint32(m.Data[1]))<<32, m.Data[2:], true
 }
+
+// NonceName is the name that stands for nonce n: NoncePrefix and n in 8
+// hex digits, 12 bytes (a process name holds 15). The init takes it on
+// MsgWhoAmI; a holder takes one to learn its own host pid. Go's fmt reads
+// the init's printf format the same way.
+func NonceName(n uint32) string { return fmt.Sprintf(nonceFormat, n) }

@@ -24,9 +24,8 @@
  * and reads one reply:
  *   CT_M_KILLALL  a = signal, b = requester's pid: kill(-1) inside the
  *                 contract, atomic with respect to forks (in subreaper
- *                 mode without CT_F_NSKILL, or with sub-contracts: a
- *                 walk of the members, repeated while new ones appear);
- *                 reply CT_M_OK
+ *                 mode, or with sub-contracts: a walk of the members,
+ *                 repeated while new ones appear); reply CT_M_OK
  *   CT_M_ADOPT    take over an orphaned contract: reply CT_M_OK (a = the
  *                 command's namespace pid, 0 once it is gone; b = 1 and
  *                 c = its wait status when it has exited), after which the
@@ -85,15 +84,11 @@ _Static_assert(sizeof(CT_CONFIG_MAGIC) - 1 == CT_CONFIG_MAGIC_LEN, "CT_CONFIG_MA
  * of its own (started with CT_INIT_SUBREAPER_ARG). Its members are its
  * descendants but the subtrees of descendants named CT_INIT_NAME (the inits
  * of sub-contracts); it never kills with kill(-1) (it would reach every
- * process of the user) but under CT_F_NSKILL. No host root, no rootfs. */
+ * process of the user). No host root, no rootfs. */
 #define CT_F_SUBREAPER 0x10
 /* No process connector: the init reports members' forks and exits itself
  * (CT_M_PROC). Implies CT_F_NOTIFY. */
 #define CT_F_REPORT 0x20
-/* With CT_F_SUBREAPER: the holder is PID 1 of the PID namespace and the init
- * its child, so the init's kill(-1) reaches the contract and nothing else;
- * it is used when no sub-contract is present. */
-#define CT_F_NSKILL 0x40
 
 /* holder -> init */
 #define CT_M_GO 1     /* a = contract id: start the command */

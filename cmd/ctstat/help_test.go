@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/ctrun/ctrun/version"
+)
+
+// --help and --version where an option may stand; everywhere else, the
+// command line means what it meant before (a usage error, exit 2).
+func TestHelpAndVersion(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string // what stdout starts with
+		err  string // what stderr starts with
+	}{
+		{[]string{"--help"}, 0, usage + "\n\n", ""},
+		{[]string{"--version"}, 0, version.Line("ctstat") + "\n", ""},
+		{[]string{"-v", "--help"}, 0, usage, ""},
+		{[]string{"-i", "3", "--version"}, 0, version.Line("ctstat"), ""},
+		{[]string{"-ai3", "--help"}, 0, usage, ""},
+		{[]string{"--help", "--version"}, 0, usage, ""},
+		{[]string{"-i", "--help"}, 2, "", "ctstat: invalid contract id \"--help\""},
+		{[]string{"1", "--help"}, 2, "", "ctstat: invalid count \"--help\""},
+		{[]string{"--", "--help"}, 2, "", "ctstat: invalid interval \"--help\""},
+		{[]string{"--bogus"}, 2, "", "ctstat: unknown option --"},
+		{[]string{"-x", "--help"}, 2, "", "ctstat: unknown option -x"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(tc.args, &out, &errb)
+		if code != tc.code || !strings.HasPrefix(out.String(), tc.out) || !strings.HasPrefix(errb.String(), tc.err) ||
+			(tc.out == "") != (out.Len() == 0) || (tc.err == "") != (errb.Len() == 0) {
+			t.Errorf("ctstat %q: exit %d, stdout %q, stderr %q; want exit %d, stdout %q..., stderr %q...",
+				tc.args, code, out.String(), errb.String(), tc.code, tc.out, tc.err)
+		}
+	}
+}
+
+// The help names every letter of the optstring.
+func TestHelpNamesEveryOption(t *testing.T) {
+	for _, c := range strings.ReplaceAll(optstring, ":", "") {
+		if !strings.Contains(help, "\n  -"+string(c)+" ") {
+			t.Errorf("-%c is not in the help", c)
+		}
+	}
+}
