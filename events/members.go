@@ -404,6 +404,9 @@ func (o *Observer) fork(ev connector.Event) []Event {
 
 // refreshComm reads only the member's name (after an exec).
 func (o *Observer) refreshComm(m *Member) {
+	if o.proc == noProc {
+		return // nothing to read: spare the failing open on every exec
+	}
 	b, _ := o.fs().Read(m.Pid, "comm", &o.scratch)
 	b = bytes.TrimRight(b, "\n")
 	if len(b) > 0 && string(b) != m.Comm {
@@ -413,6 +416,9 @@ func (o *Observer) refreshComm(m *Member) {
 
 // refresh reads the member's name, namespace pid and process group.
 func (o *Observer) refresh(m *Member) {
+	if o.proc == noProc {
+		return // nothing to read: spare the failing open on every fork
+	}
 	st, err := o.fs().Status(m.Pid, &o.scratch)
 	if err != nil {
 		return

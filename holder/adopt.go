@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"os"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ctrun/ctrun/procfs"
 	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/runtime"
@@ -94,7 +92,7 @@ func (c *contract) takeOver(entry *registry.Entry, info runtime.AdoptInfo) error
 	if err := h.reg.Write(rec); err != nil {
 		return err
 	}
-	if owner, ok := dirOwner(string(h.reg)); ok && owner != os.Geteuid() {
+	if owner := h.reg.Owner(); owner >= 0 && owner != os.Geteuid() {
 		// Keep the record the directory owner's, or it would be refused.
 		_ = os.Lchown(h.reg.Path(id), owner, -1)
 	}
@@ -107,27 +105,11 @@ func (c *contract) takeOver(entry *registry.Entry, info runtime.AdoptInfo) error
 	return c.moveTo(phaseRunning)
 }
 
-func dirOwner(dir string) (int, bool) {
-	var st unix.Stat_t
-	if unix.Lstat(dir, &st) != nil {
-		return 0, false
-	}
-	return int(st.Uid), true
-}
-
 // members lists the host pids of the contract's members: the processes
 // in its init's PID namespace but the init, or, for a contract held
 // without one, the init's descendants (never every process of the
 // namespace it shares).
 func members(e *registry.Entry) []int {
-	if !e.Subtree() {
-		ns, err := procfs.Default.Namespace(e.ID)
-		if err != nil {
-			return nil
-		}
-		pids, _ := procfs.Default.NamespacePids(ns)
-		return pids
-	}
 	var pids []int
 	for _, m := range registry.Members([]*registry.Entry{e}, procfs.Options{})[e.ID] {
 		pids = append(pids, m.Pid)

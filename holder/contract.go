@@ -9,7 +9,6 @@ import (
 	"github.com/ctrun/ctrun/events"
 	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/runtime"
-	"github.com/ctrun/ctrun/runtime/mechanism"
 	"github.com/ctrun/ctrun/terms"
 )
 
@@ -80,9 +79,7 @@ func (h *holder) runContract(p *pending) result {
 	if p.run == 1 {
 		// How contracts are held is known for sure once the first is made
 		// (a maker may have fallen back on a weaker mechanism).
-		if h.maker != nil {
-			h.base = h.maker.Mechanism()
-		}
+		h.base = h.maker.Mechanism()
 		h.mech = h.mechanism()
 		if err := h.strict(h.mech); err != nil {
 			p.discard()
@@ -181,7 +178,7 @@ func (c *contract) create() error {
 	// init learns of members' signals itself.
 	err := inst.Start(runtime.Start{
 		ID: id, Record: h.reg.Path(id), Endpoint: h.reg.EndpointPath(id),
-		Notify: !h.tracer.ready(), Report: h.conn == nil,
+		Notify: !h.tracer.ready(), Report: h.initReports(),
 	})
 	if err != nil {
 		<-recorded
@@ -227,7 +224,7 @@ func (c *contract) observe() {
 	}
 	c.obs.CommandName = filepath.Base(h.job.Path)
 	c.obs.Detail = needsDetail(h.job.Terms)
-	if h.procs.name() == mechanism.Init {
+	if h.initReports() {
 		// Members are seen late, and sub-contracts not at all: the
 		// registry tells of those.
 		c.obs.SeenLate()

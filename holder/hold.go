@@ -17,10 +17,10 @@ func (c *contract) hold() {
 	h := c.h
 	var ws []*waiter
 	// Without a descriptor of its own (-1), the event source's events come
-	// with the init's messages: a waiter that never fires stands in.
+	// with the init's messages: no waiter (its nil channel never fires).
 	for _, fd := range []int{c.inst.ControlFD(), h.signals.fd(), h.procs.fd()} {
 		if fd < 0 {
-			ws = append(ws, idleWaiter())
+			ws = append(ws, nil)
 			continue
 		}
 		w, err := newWaiter(fd)
@@ -42,7 +42,7 @@ func (c *contract) hold() {
 		// Where the init reports forks and exits, it has read what /proc
 		// could tell of a member by the time it reports: a short burst
 		// is load, as with the tracer's names.
-		busy = newLoad(h.tracer.keepsNames() || h.procs.fd() < 0)
+		busy = newLoad(h.tracer.keepsNames() || h.initReports())
 	}
 	pause := minPause
 	for {
@@ -56,13 +56,13 @@ func (c *contract) hold() {
 			if c.holdingOver() {
 				return // no ack: the waiter is closed on the way out
 			}
-			if h.procs.fd() < 0 {
+			if h.initReports() {
 				// The init reports forks and exits: its messages are
 				// the process events, batched under load as those are.
 				pause = c.batch(busy, now, n, pause)
 			}
 			ctl.ack <- struct{}{}
-		case <-conn.ready:
+		case <-conn.readyC():
 			now := time.Now()
 			n := c.drainEvents()
 			if c.holdingOver() {
@@ -138,7 +138,7 @@ func (c *contract) drainEvents() int { return c.h.procs.drain(c) }
 // procEvent takes one process event and returns how many contract events
 // it made.
 func (c *contract) procEvent(ev connector.Event) int {
-	if ev.What == connector.Exit && ev.Pid == ev.Tgid && c.phase.live() && c.h.procs.fd() >= 0 {
+	if ev.What == connector.Exit && ev.Pid == ev.Tgid && c.phase.live() && !c.h.initReports() {
 		// Any record of the signal that killed it is in the control
 		// socket already: read it first. (Where the init reports exits,
 		// they come on that socket, after such records.)

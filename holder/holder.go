@@ -118,9 +118,7 @@ func Run(ctx context.Context, job Job) int {
 		h.rep.errorf("%v", err)
 		return ExitInternal
 	}
-	if h.base.Cgroup != mechanism.NoCgroup {
-		runtime.WarmCgroups()
-	}
+	env.WarmCgroups()
 	if err := h.openTerminal(); err != nil {
 		h.rep.errorf("%v", err)
 		return ExitInternal

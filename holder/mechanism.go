@@ -26,7 +26,7 @@ const StrictEnv = "CTRUN_STRICT"
 func (h *holder) openEvents() error {
 	h.hostPid = os.Getpid()
 	onHost := registry.InHostPidNS()
-	inside := !onHost && insideContract()
+	inside := !onHost && registry.InsideContract()
 	if !onHost && !inside {
 		h.procs = initSource{}
 		return nil
@@ -55,13 +55,6 @@ func (h *holder) openEvents() error {
 		}
 	}
 	return nil
-}
-
-// insideContract: ctrun runs in a contract (its PID namespace's init is a
-// contract's), whose holder is on the host.
-func insideContract() bool {
-	b, err := os.ReadFile("/proc/1/comm")
-	return err == nil && strings.TrimSpace(string(b)) == registry.InitName
 }
 
 // noConnectorLimit opens the limit of contracts whose events come from
@@ -95,16 +88,10 @@ func (h *holder) mechanism() mechanism.Mechanism {
 // strict refuses a mechanism that is not exact when the user asked for
 // exactness.
 func (h *holder) strict(m mechanism.Mechanism) error {
-	if os.Getenv(StrictEnv) == "" || os.Getenv(StrictEnv) == "0" || m.Exact() {
+	if v := os.Getenv(StrictEnv); v == "" || v == "0" || m.Exact() {
 		return nil
 	}
-	return &strictError{limit: m.Limits[0]}
-}
-
-type strictError struct{ limit string }
-
-func (e *strictError) Error() string {
-	return fmt.Sprintf("%s is set, and the contract cannot be held exactly here: %s", StrictEnv, e.limit)
+	return fmt.Errorf("%s is set, and the contract cannot be held exactly here: %s", StrictEnv, m.Limits[0])
 }
 
 // heldBy is how the contract of rec is held, as far as its maker chose:

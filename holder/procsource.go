@@ -7,6 +7,7 @@ import (
 
 	"github.com/ctrun/ctrun/events/connector"
 	"github.com/ctrun/ctrun/runtime/cinit/wire"
+	"github.com/ctrun/ctrun/runtime/mechanism"
 )
 
 // procSource is where the holder learns of members' forks and exits,
@@ -26,11 +27,15 @@ type procSource interface {
 	name() string
 }
 
+// initReports says whether members' forks and exits come with the init's
+// messages (initSource) rather than on a descriptor of their own.
+func (h *holder) initReports() bool { return h.procs.fd() < 0 }
+
 // connectorSource reads the process connector.
 type connectorSource struct{ conn *connector.Conn }
 
 func (s connectorSource) fd() int      { return s.conn.Fd() }
-func (s connectorSource) name() string { return "connector" }
+func (s connectorSource) name() string { return mechanism.Connector }
 
 func (s connectorSource) drain(c *contract) int {
 	n := 0
@@ -63,7 +68,7 @@ func (s connectorSource) ended(c *contract) { s.drain(c) }
 type initSource struct{}
 
 func (initSource) fd() int             { return -1 }
-func (initSource) name() string        { return "init" }
+func (initSource) name() string        { return mechanism.Init }
 func (initSource) drain(*contract) int { return 0 }
 
 // ended: the init sent every member's exit before its own; its own is

@@ -1,6 +1,7 @@
 package holder
 
 import (
+	"fmt"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -43,7 +44,7 @@ func (c *contract) message(m wire.Message, cred int) int {
 		c.commandGone()
 		if c.h.job.Terms.Lifetime == terms.LifeChild {
 			c.moveTo(phaseReleased)
-		} else if (c.h.nested || c.partial) && c.subcontracts() > 0 {
+		} else if c.blindToSubcontracts() && c.subcontracts() > 0 {
 			// Members and sub-contracts look alike from here: the init
 			// tells when only sub-contracts are left.
 			c.watchEmpty()
@@ -131,19 +132,23 @@ func (c *contract) event(e events.Event) {
 	if c.phase == phaseStarting || c.phase == phaseRunning {
 		c.moveTo(phaseKilling)
 	}
+	c.killAll(fmt.Sprintf("fatal %s event: killing every member", e.Kind))
+}
+
+// killAll kills every member, reporting why. Killing the init would end
+// the sub-contracts made inside, which must be spared: with any, the init
+// kills the members instead, and says when none is left.
+func (c *contract) killAll(why string) {
 	c.obs.Killing()
 	if n := c.subcontracts(); n > 0 {
-		// Killing the init would end the sub-contracts made inside, which
-		// a fatal event must spare: the init kills the members instead,
-		// and says when none is left.
-		c.h.rep.act(c.res.id, "kill", "fatal %s event: killing every member (sparing %d sub-contracts)", e.Kind, n)
+		c.h.rep.act(c.res.id, "kill", "%s (sparing %d sub-contracts)", why, n)
 		if err := c.inst.Signal(unix.SIGKILL, wire.ScopeAll, 0); err != nil {
 			c.h.rep.errorf("%v", err)
 		}
 		c.watchEmpty()
 		return
 	}
-	c.h.rep.act(c.res.id, "kill", "fatal %s event: killing every member", e.Kind)
+	c.h.rep.act(c.res.id, "kill", "%s", why)
 	if err := c.inst.Kill(); err != nil {
 		c.h.rep.errorf("%v", err)
 	}
@@ -160,11 +165,15 @@ func (c *contract) event(e events.Event) {
 // never a sub-contract.
 func (c *contract) subcontracts() int {
 	n := c.obs.Subcontracts()
-	if n > 0 || !(c.h.nested || c.partial) {
+	if n > 0 || !c.blindToSubcontracts() {
 		return n
 	}
 	return len(registry.Children(registry.Dirs(string(c.h.reg)), c.res.id))
 }
+
+// blindToSubcontracts: the holder cannot see sub-contracts being made
+// (see subcontracts).
+func (c *contract) blindToSubcontracts() bool { return c.h.nested || c.partial }
 
 // watchEmpty asks the init to say when only sub-contracts are left.
 func (c *contract) watchEmpty() {
@@ -247,18 +256,7 @@ func (c *contract) graceOver() {
 	if !c.phase.live() {
 		return
 	}
-	c.h.rep.act(c.res.id, "kill", "%v after the stop, killing every member left", c.h.grace)
-	c.obs.Killing()
-	if n := c.subcontracts(); n > 0 {
-		if err := c.inst.Signal(unix.SIGKILL, wire.ScopeAll, 0); err != nil {
-			c.h.rep.errorf("%v", err)
-		}
-		c.watchEmpty()
-		return
-	}
-	if err := c.inst.Kill(); err != nil {
-		c.h.rep.errorf("%v", err)
-	}
+	c.killAll(fmt.Sprintf("%v after the stop, killing every member left", c.h.grace))
 }
 
 // graceC fires when the grace period after a stop is over (never without

@@ -139,12 +139,14 @@ func fired(ep uintptr) bool {
 // close stops the waiter.
 func (w *waiter) close() {
 	close(w.done)
-	if w.ep != nil {
-		w.ep.Close()
-	}
+	w.ep.Close()
 }
 
-// idleWaiter never fires: it stands in for a descriptor there is not.
-func idleWaiter() *waiter {
-	return &waiter{fd: -1, ready: make(chan struct{}), ack: make(chan struct{}), done: make(chan struct{})}
+// readyC is the channel that says there is something to read; nil (it
+// never fires) for no waiter.
+func (w *waiter) readyC() <-chan struct{} {
+	if w == nil {
+		return nil
+	}
+	return w.ready
 }

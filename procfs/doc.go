@@ -3,11 +3,13 @@
 // in their own namespace, name), state and start time.
 //
 // A contract is a PID namespace, so "the members of contract N" is a
-// question about /proc: which processes share the namespace of init N.
-// ctkill, ctstat, the holder and the registry all ask it, each in its own
-// way (one contract or many at once, zombies or not, on a hot path or
-// not); this package answers it once, with one spelling of the fields
-// (Pid, NSPid, Comm), so that the answers cannot drift apart.
+// question about /proc: which processes share the namespace of init N
+// (or, for a contract held without a namespace of its own, which descend
+// from init N: Tree). ctkill, ctstat, the holder and the registry all ask
+// it, each in its own way (one contract or many at once, zombies or not,
+// on a hot path or not); this package answers it once, with one spelling
+// of the fields (Pid, NSPid, Comm), so that the answers cannot drift
+// apart.
 //
 // Two constraints shape it. The holder reads a status file for every
 // process a contract starts, so FS.Read and FS.Status read into a Scratch

@@ -2,8 +2,9 @@ package procfs
 
 import "sort"
 
-// Member is a process of a PID namespace other than its init: a member
-// of a contract. Its JSON names are those ctstat -j prints for a member
+// Member is a member of a contract: a process of a PID namespace other
+// than its init, or a descendant of an init that has no namespace of its
+// own (FS.DescendantMembers). Its JSON names are those ctstat -j prints for a member
 // (and the event stream for the process of an event).
 type Member struct {
 	Pid   int    `json:"pid"`   // pid as the FS read shows it (the host pid on the host)
@@ -29,15 +30,6 @@ func (fs FS) Member(ns Namespace, pid int, opt Options) (Member, bool) {
 	}
 	var s Scratch
 	return fs.describe(pid, opt, &s)
-}
-
-// Members lists the members of ns, by pid.
-func (fs FS) Members(ns Namespace, opt Options) ([]Member, error) {
-	byNS, err := fs.MembersOf([]Namespace{ns}, opt)
-	if err != nil {
-		return nil, err
-	}
-	return byNS[ns.Ino], nil
 }
 
 // MembersOf lists the members of each of nss, by pid, keyed by namespace

@@ -65,7 +65,8 @@ func TestMembers(t *testing.T) {
 		{"a namespace without processes", Namespace{Ino: 1, Init: 1}, Options{}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := fixture(t).Members(tc.ns, tc.opt)
+			byNS, err := fixture(t).MembersOf([]Namespace{tc.ns}, tc.opt)
+			got := byNS[tc.ns.Ino]
 			if err != nil || !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("Members = %+v, %v; want %+v", got, err, tc.want)
 			}
@@ -137,10 +138,11 @@ func TestMembersSelf(t *testing.T) {
 	if err != nil || !ok || m.Pid != self || m.NSPid != self || m.Comm != comm {
 		t.Fatalf("Member(own, self) = %+v, %t; want pid and namespace pid %d, name %q (%v)", m, ok, self, comm, err)
 	}
-	ms, err := Default.Members(ns, Options{})
+	byNS, err := Default.MembersOf([]Namespace{ns}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ms := byNS[ns.Ino]
 	i := sort.Search(len(ms), func(i int) bool { return ms[i].Pid >= self })
 	if i == len(ms) || ms[i] != m {
 		t.Errorf("Members(own) does not list the test process %+v", m)

@@ -46,3 +46,23 @@ func (fs FS) Arg(pid, i int) string {
 	}
 	return ""
 }
+
+// Env is the value of variable key in process pid's environment, as it
+// was started with (/proc/PID/environ; the first, should key be there
+// twice), and whether it is there. Only the first 4 KiB are read: the
+// environment looked for is a contract init's, which ctrun makes short.
+func (fs FS) Env(pid int, key string) (string, bool) {
+	var buf [4096]byte
+	b, err := ReadSmall(fs.path(pid, "environ"), buf[:])
+	if err != nil {
+		return "", false
+	}
+	for len(b) > 0 {
+		var kv []byte
+		kv, b, _ = bytes.Cut(b, []byte{0})
+		if k, v, ok := bytes.Cut(kv, []byte{'='}); ok && string(k) == key {
+			return string(v), true
+		}
+	}
+	return "", false
+}

@@ -72,3 +72,31 @@ func TestArg(t *testing.T) {
 		t.Fatalf("Arg of no process = %q", got)
 	}
 }
+
+func TestEnv(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "3", "environ"), "PATH=/bin\x00CTRUN_STATE=/run/ctrun\x00EMPTY=\x00CTRUN_STATE=/second\x00NOVALUE\x00")
+	for _, tc := range []struct {
+		key  string
+		want string
+		ok   bool
+	}{
+		{"CTRUN_STATE", "/run/ctrun", true}, // the first of two
+		{"PATH", "/bin", true},
+		{"EMPTY", "", true},
+		{"NOVALUE", "", false},
+		{"CTRUN", "", false},
+		{"", "", false},
+	} {
+		if got, ok := FS(dir).Env(3, tc.key); got != tc.want || ok != tc.ok {
+			t.Errorf("Env(%q) = %q, %t; want %q, %t", tc.key, got, ok, tc.want, tc.ok)
+		}
+	}
+	if got, ok := FS(dir).Env(4, "PATH"); ok {
+		t.Errorf("Env of a missing process = %q", got)
+	}
+	// The test process itself, in the real /proc.
+	if _, ok := Default.Env(os.Getpid(), "CTRUN_NO_SUCH_VARIABLE"); ok {
+		t.Errorf("Env(self) found a variable that is not set")
+	}
+}

@@ -23,7 +23,7 @@ type Stat struct {
 // PFExiting is the flag of a process on its way out (PF_EXITING).
 const PFExiting = 0x4
 
-// Stat reads process pid's state, flags and start time.
+// Stat reads process pid's name, state, parent, flags and start time.
 func (fs FS) Stat(pid int) (Stat, error) {
 	path := fs.path(pid, "stat")
 	var buf [1024]byte // up to starttime (field 22) the line is far shorter

@@ -91,3 +91,25 @@ func TestTreeOfThisProcess(t *testing.T) {
 }
 
 func syscallKill(pid int) { p, _ := os.FindProcess(pid); p.Kill() }
+
+func TestChildrenOfThisProcess(t *testing.T) {
+	cmd := exec.Command("sleep", "5")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	kids, err := Default.Children(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, k := range kids {
+		found = found || k == cmd.Process.Pid
+	}
+	if !found {
+		t.Fatalf("Children(self) = %v, lacks the child %d", kids, cmd.Process.Pid)
+	}
+	if _, err := Default.Children(1 << 30); err == nil {
+		t.Fatal("Children of no process: no error")
+	}
+}

@@ -1,6 +1,10 @@
 package registry
 
-import "github.com/ctrun/ctrun/procfs"
+import (
+	"strings"
+
+	"github.com/ctrun/ctrun/procfs"
+)
 
 // InHostPidNS says whether the caller sees host pids: it runs in the
 // initial PID namespace. A ctrun inside a contract (or any container) does
@@ -12,3 +16,12 @@ func InHostPidNS() bool {
 
 // HostPidNS is the initial PID namespace, as records name it.
 func HostPidNS() uint64 { return procfs.InitPidNamespace }
+
+// InsideContract says whether the caller runs inside a contract of a PID
+// namespace of its own: the init of its namespace (pid 1 there) is a
+// contract's init. Its /proc is then the contract's, while the state
+// directories it sees may be the host's.
+func InsideContract() bool {
+	comm, err := procfs.Default.Comm(1)
+	return err == nil && strings.TrimSpace(comm) == InitName
+}

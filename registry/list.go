@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ctrun/ctrun/procfs"
 	"github.com/ctrun/ctrun/runtime/cinit/wire"
 	"github.com/ctrun/ctrun/stream"
 )
@@ -149,25 +149,19 @@ func Dirs(own string) []Dir {
 		return dirs
 	}
 	seen := map[string]bool{own: true}
-	buf := make([]byte, 4096)
 	for _, pid := range Inits() {
-		proc := "/proc/" + strconv.Itoa(pid)
-		var pst unix.Stat_t
-		if unix.Stat(proc, &pst) != nil || pst.Uid == 0 {
+		uid, err := procfs.Default.Owner(pid)
+		if err != nil || uid == 0 {
 			continue // gone, or root's own: its records are in own
 		}
-		b, err := procRead(proc+"/environ", buf)
-		if err != nil {
+		v, ok := procfs.Default.Env(pid, StateEnv)
+		if !ok {
 			continue
 		}
-		for _, kv := range bytes.Split(b, []byte{0}) {
-			if v, ok := bytes.CutPrefix(kv, []byte(StateEnv+"=")); ok {
-				d := filepath.Clean(string(v))
-				if filepath.IsAbs(d) && !seen[d] && ownedBy(d, pst.Uid) {
-					seen[d] = true
-					dirs = append(dirs, Dir(d))
-				}
-			}
+		d := filepath.Clean(v)
+		if filepath.IsAbs(d) && !seen[d] && ownedBy(d, uid) {
+			seen[d] = true
+			dirs = append(dirs, Dir(d))
 		}
 	}
 	return dirs
@@ -176,34 +170,29 @@ func Dirs(own string) []Dir {
 // ownedBy: dir is a real directory (no symlink) of uid. Anyone can name a
 // process ctrun-init and set its environment; root only looks where the
 // user that process runs as could have made a record.
-func ownedBy(dir string, uid uint32) bool {
+func ownedBy(dir string, uid int) bool {
 	var st unix.Stat_t
-	return unix.Lstat(dir, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR && st.Uid == uid
+	return unix.Lstat(dir, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR && int(st.Uid) == uid
 }
 
 // Inits lists the host pids of running contract inits (those the caller
-// can see). An init is PID 1 of a namespace of its own, so only processes
-// outside the caller's PID namespace have their names read.
+// can see), in order. An init is PID 1 of a namespace of its own, so only
+// processes outside the caller's PID namespace have their names read.
 func Inits() []int {
 	var out []int
-	des, _ := os.ReadDir("/proc")
+	pids, _ := procfs.Default.Pids()
 	own := OwnPidNS()
-	buf := make([]byte, 64)
-	for _, de := range des {
-		pid, err := strconv.Atoi(de.Name())
-		if err != nil {
-			continue
+	for _, pid := range pids {
+		if own != 0 {
+			if ns, err := procfs.Default.PidNamespace(pid); err == nil && ns == own {
+				continue
+			}
 		}
-		proc := "/proc/" + de.Name()
-		var ns unix.Stat_t
-		if own != 0 && unix.Stat(proc+"/ns/pid", &ns) == nil && ns.Ino == own {
-			continue
-		}
-		b, err := procRead(proc+"/comm", buf)
-		if err == nil && strings.TrimSpace(string(b)) == InitName {
+		if comm, err := procfs.Default.Comm(pid); err == nil && strings.TrimSpace(comm) == InitName {
 			out = append(out, pid)
 		}
 	}
+	sort.Ints(out)
 	return out
 }
 
@@ -292,7 +281,7 @@ func list(dirs []Dir, o ListOptions) ([]Entry, []error, []int) {
 		if e.State != Dead {
 			owner, ok := owners[e.Dir]
 			if !ok {
-				owner = dirOwner(e.Dir)
+				owner = e.Dir.Owner()
 				owners[e.Dir] = owner
 			}
 			if err := e.verify(owner, ownNS); err != nil {

@@ -32,6 +32,17 @@ func asOwner(uid, gid uint32, f func() error) error {
 	return <-errc
 }
 
+// Owner is the uid that owns the directory, -1 when it cannot be examined:
+// the uid its records, and a holder's socket in it (stream.Dial), must
+// belong to.
+func (d Dir) Owner() int {
+	var st unix.Stat_t
+	if unix.Lstat(string(d), &st) != nil {
+		return -1
+	}
+	return int(st.Uid)
+}
+
 // asDirOwner runs f with the file-system identity of d's owner: directly
 // when that is the caller, on a thread of its own (asOwner) otherwise.
 func (d Dir) asDirOwner(f func() error) error {

@@ -168,14 +168,8 @@ func (p Process) Alive() bool {
 
 // StartTime reads a process's start time from /proc/PID/stat.
 func StartTime(pid int) (uint64, error) {
-	_, st, err := stat(pid)
-	return st, err
-}
-
-// stat reads a process's state and start time from /proc/PID/stat.
-func stat(pid int) (state byte, start uint64, err error) {
 	st, err := procfs.Default.Stat(pid)
-	return byte(st.State), st.StartTime, err
+	return st.StartTime, err
 }
 
 // Now is the record's timestamp format.

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ctrun/ctrun/procfs"
 	"github.com/ctrun/ctrun/runtime/cinit/wire"
 )
@@ -18,8 +16,9 @@ import (
 // (to have root signal it as the user's contract), or naming a shell (whose
 // PID namespace is the host's: "members" would be every process), must
 // never be acted on. A contract's init is a process of the directory's
-// owner, named InitName, with a PID namespace of its own. selfNS is the
-// caller's PID namespace inode.
+// owner, named InitName, with a PID namespace of its own (unless the
+// record says the contract is held without one: Record.Subtree). selfNS is
+// the caller's PID namespace inode.
 func (e *Entry) verify(owner int, selfNS uint64) error {
 	path := e.Dir.Path(e.ID)
 	if owner >= 0 && e.UID != owner {
@@ -74,25 +73,13 @@ const startGrace = 5 * time.Second
 // process. A forged record naming one is only left out a little longer
 // before it is refused.
 func starting(pid int) bool {
-	age, err := processAge(pid)
+	age, err := procfs.Default.Age(pid)
 	return err == nil && age < startGrace
 }
-
-// processAge is how long pid has run.
-func processAge(pid int) (time.Duration, error) { return procfs.Default.Age(pid) }
 
 // isInitName says whether comm is a contract init's name. While it tells
 // a holder in another PID namespace its host pid, an init is briefly named
 // wire.NoncePrefix and that pid in hex (runtime/cinit/cinit.c, wait_go).
 func isInitName(comm string) bool {
 	return comm == InitName || strings.HasPrefix(comm, wire.NoncePrefix)
-}
-
-// dirOwner is the uid that owns d, or -1 when d cannot be examined.
-func dirOwner(d Dir) int {
-	var st unix.Stat_t
-	if unix.Lstat(string(d), &st) != nil {
-		return -1
-	}
-	return int(st.Uid)
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ctrun/ctrun/procfs"
 )
 
 // A record is only the writer's word: List refuses one whose init is no
@@ -62,7 +64,7 @@ func TestListRefusesForgedRecords(t *testing.T) {
 // listed as a contract.
 func TestListLeavesOutStartingContracts(t *testing.T) {
 	self := Self() // a test binary started a moment ago
-	if age, err := processAge(self.Pid); err != nil || age >= startGrace {
+	if age, err := procfs.Default.Age(self.Pid); err != nil || age >= startGrace {
 		t.Skipf("the test process is %v old (%v): not young enough to pass for a starting init", age, err)
 	}
 	d := Dir(t.TempDir())
@@ -177,10 +179,11 @@ func TestZombieIsNotAlive(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		state, _, err := stat(p.Pid)
+		st, err := procfs.Default.Stat(p.Pid)
 		if err != nil {
 			t.Fatal(err)
 		}
+		state := st.State
 		if state == 'Z' {
 			break
 		}

@@ -15,7 +15,7 @@ import (
 // control is the holder's side of a contract's init, the same whatever
 // made the instance: the control socket (created: a socket pair handed to
 // the init at its start; adopted: the connection to its endpoint) and the
-// init's pid. Created and adopted instances embed it.
+// init's pid. Every kind of instance embeds it.
 type control struct {
 	file    *os.File
 	initPid int

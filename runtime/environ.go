@@ -31,6 +31,9 @@ type Environment struct {
 	// (mechanism.CgroupV1, CgroupV2 or NoCgroup); NoCgroup says why none.
 	Cgroup   string
 	NoCgroup string
+	// pidsCgroup is ctrun's own v1 pids cgroup directory, as Probe read
+	// it ("": none), for WarmCgroups.
+	pidsCgroup string
 }
 
 // capSysAdmin is CAP_SYS_ADMIN's bit in the capability masks.
@@ -47,7 +50,7 @@ func Probe() Environment {
 	e.Namespaces = e.NoNamespaces == ""
 	e.Cgroup, e.NoCgroup = mechanism.NoCgroup, ""
 	if e.Root {
-		e.Cgroup, e.NoCgroup = cgroupKind()
+		e.Cgroup, e.NoCgroup, e.pidsCgroup = cgroupKind()
 	}
 	return e
 }

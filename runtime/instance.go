@@ -1,6 +1,8 @@
 // Package runtime makes and ends contract instances: one libcontainer
 // container per contract, with our own init (runtime/cinit) as its PID 1
-// and the command as that init's child.
+// and the command as that init's child; or, where the environment allows
+// no new PID namespace (Probe, Select), the same init as a child
+// subreaper of ctrun's (subreaper.go).
 //
 // libcontainer does the parts that earn their cost: the namespaces, the
 // mounts that show the host's root, the cgroup, the user-namespace mapping.
@@ -10,7 +12,8 @@
 // see package events.
 //
 // A holder holds every contract through one interface, Instance, whatever
-// made it: Create makes a new one, Adopt takes over an orphaned one. Like
+// made it: a Maker makes a new one (Create, for libcontainer's), Adopt
+// takes over an orphaned one. Like
 // runc's parentProcess, the kinds differ in how the init is started,
 // waited for and cleaned up after; the holder never asks which it has.
 package runtime

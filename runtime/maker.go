@@ -16,9 +16,6 @@ type Maker interface {
 	// Mechanism is how the instances it makes are held: the holding, the
 	// cgroup and their limits (the holder adds where events come from).
 	Mechanism() mechanism.Mechanism
-	// Reaper is what reaps the holder's children that nobody waits for,
-	// nil when the holder gets none (see Reaper).
-	Reaper() *Reaper
 }
 
 // Select chooses the strongest mechanism env allows: a new PID namespace
@@ -118,11 +115,4 @@ func (m *namespaceMaker) Mechanism() mechanism.Mechanism {
 		return m.fallback.Mechanism()
 	}
 	return m.mech
-}
-
-func (m *namespaceMaker) Reaper() *Reaper {
-	if m.fallback != nil {
-		return m.fallback.Reaper()
-	}
-	return m.reaper
 }

@@ -90,20 +90,20 @@ func (r *Reaper) reap() {
 	if r.creating > 0 {
 		return
 	}
-	self := os.Getpid()
-	tree, _ := procfs.Default.Tree()
-	for _, pid := range tree.Children(self) {
+	kids, _ := procfs.Default.Children(os.Getpid())
+	children := map[int]bool{}
+	for _, pid := range kids {
+		children[pid] = true
 		if r.spared[pid] || r.claimed[pid] != nil {
 			continue
 		}
-		if st, err := procfs.Default.Stat(pid); err == nil && st.State.Exited() {
-			var ws unix.WaitStatus
-			_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
-		}
+		// A child that has not exited is left as it is (WNOHANG).
+		var ws unix.WaitStatus
+		_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
 	}
 	// A spared child that is no longer ours was reaped by its waiter.
 	for pid := range r.spared {
-		if st, err := procfs.Default.Stat(pid); err != nil || st.PPid != self {
+		if !children[pid] {
 			delete(r.spared, pid)
 		}
 	}

@@ -31,7 +31,6 @@ type subreaperMaker struct {
 }
 
 func (m *subreaperMaker) Mechanism() mechanism.Mechanism { return m.mech }
-func (m *subreaperMaker) Reaper() *Reaper                { return m.reaper }
 
 // ErrNoNamespace is PidNamespace's error for an instance without a PID
 // namespace of its own.
@@ -174,7 +173,7 @@ func killDescendants(pid int) {
 		tree, _ := procfs.Default.Tree()
 		live := 0
 		for _, p := range tree.Descendants(pid, registry.SubcontractInit) {
-			if st, err := procfs.Default.Stat(p); err == nil && !st.State.Exited() {
+			if !tree.Exited(p) {
 				_ = unix.Kill(p, unix.SIGKILL)
 				live++
 			}

@@ -3,6 +3,8 @@
 package version
 
 import (
+	"fmt"
+	"io"
 	"runtime/debug"
 	"strings"
 )
@@ -63,4 +65,21 @@ func fromBuildInfo(bi *debug.BuildInfo) string {
 // project's, and the version ("ctstat (ctrun for Linux) v1.2.0").
 func Line(command string) string {
 	return command + " (ctrun for Linux) " + strings.TrimSpace(String())
+}
+
+// Answer writes to stdout what a command's --help or --version asks for
+// (what is "help" or "version", as getopt.Long finds them): help, or
+// command's Line. It says whether stdout took it; when it did not, the
+// reason is on stderr ("ctstat: --help: ...") and the command exits with
+// its own status for a failure.
+func Answer(command, what, help string, stdout, stderr io.Writer) bool {
+	text := help
+	if what == "version" {
+		text = Line(command) + "\n"
+	}
+	if _, err := io.WriteString(stdout, text); err != nil {
+		fmt.Fprintf(stderr, "%s: --%s: %v\n", command, what, err)
+		return false
+	}
+	return true
 }

@@ -1,6 +1,8 @@
 package version
 
 import (
+	"bytes"
+	"errors"
 	"runtime/debug"
 	"testing"
 )
@@ -36,3 +38,22 @@ func TestStringPrefersTheBuildsVersion(t *testing.T) {
 		t.Errorf("Line = %q, want %q", got, want)
 	}
 }
+
+func TestAnswer(t *testing.T) {
+	defer func(v string) { Version = v }(Version)
+	Version = "v1.2.0"
+	for what, want := range map[string]string{"help": "usage: x\n", "version": "x (ctrun for Linux) v1.2.0\n"} {
+		var out, errb bytes.Buffer
+		if !Answer("x", what, "usage: x\n", &out, &errb) || out.String() != want || errb.Len() != 0 {
+			t.Errorf("--%s: stdout %q, stderr %q; want %q", what, out.String(), errb.String(), want)
+		}
+	}
+	var errb bytes.Buffer
+	if Answer("x", "help", "usage: x\n", failingWriter{}, &errb) || errb.String() != "x: --help: bad file descriptor\n" {
+		t.Errorf("--help to a closed stdout: stderr %q", errb.String())
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("bad file descriptor") }

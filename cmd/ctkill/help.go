@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/ctrun/ctrun/getopt"
@@ -59,12 +58,7 @@ func helpOrVersion(args []string) string {
 // answer prints what --help or --version asks for and returns the exit
 // status: 0, or 1 when standard output cannot take it.
 func answer(what string, stdout, stderr io.Writer) int {
-	text := help
-	if what == "version" {
-		text = version.Line("ctkill") + "\n"
-	}
-	if _, err := io.WriteString(stdout, text); err != nil {
-		fmt.Fprintf(stderr, "ctkill: --%s: %v\n", what, err)
+	if !version.Answer("ctkill", what, help, stdout, stderr) {
 		return exitFail
 	}
 	return exitOK

@@ -4,7 +4,8 @@
 // processes. See ctkill(1).
 //
 // A contract is a pid namespace and its id is its init's host pid, so the
-// members are the processes in that namespace other than the init.
+// members are the processes in that namespace other than the init (for a
+// contract held without a namespace of its own, the init's descendants).
 package main
 
 import (

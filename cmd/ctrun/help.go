@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/ctrun/ctrun/getopt"
@@ -50,12 +49,7 @@ See ctrun(1).
 // returned) and returns the exit status: 0, or 124 (ctrun itself failed)
 // when standard output cannot take it.
 func answer(what string, stdout, stderr io.Writer) int {
-	text := help
-	if what == "version" {
-		text = version.Line("ctrun") + "\n"
-	}
-	if _, err := io.WriteString(stdout, text); err != nil {
-		fmt.Fprintf(stderr, "ctrun: --%s: %v\n", what, err)
+	if !version.Answer("ctrun", what, help, stdout, stderr) {
 		return holder.ExitInternal
 	}
 	return 0

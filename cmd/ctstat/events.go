@@ -12,11 +12,10 @@ import (
 // The holder keeps a replay queue of events per contract and says how
 // long each is on its watch socket (the record's Watch): ctstat asks each
 // holder once (stream.Stat).
-const (
-	// queryTimeout bounds a whole query (connect, ask, answer): a holder
-	// that does not answer in time counts as having nothing queued.
-	queryTimeout = 200 * time.Millisecond
-)
+
+// queryTimeout bounds a whole query (connect, ask, answer): a holder that
+// does not answer in time counts as having nothing queued.
+const queryTimeout = 200 * time.Millisecond
 
 // holderKey names one holder to ask: its socket, the pid that must serve
 // it and the uid that must own it (the owner of the record's directory).
@@ -29,15 +28,24 @@ type holderKey struct {
 // queryHolders asks every distinct holder of the live contracts once, all
 // in parallel, and sets each contract's events. A contract without a
 // holder, or whose holder does not answer, has 0. The errors are
-// hostile sockets, reported as warnings.
-func queryHolders(cs []contract, owners dirOwners) []error {
+// sockets that are not their holder's (stream.Dial), reported as
+// warnings.
+func queryHolders(cs []contract) []error {
 	groups := map[holderKey][]*contract{}
+	// One lstat per registry directory, not per record; -1 for one
+	// removed with the last dead record it held.
+	owners := map[registry.Dir]int{}
 	for i := range cs {
 		c := &cs[i]
 		if c.Watch == "" || (c.State != registry.Owned && c.State != registry.Inherited) {
 			continue
 		}
-		k := holderKey{path: c.Watch, pid: c.Holder.Pid, owner: owners.owner(c.Dir)}
+		owner, ok := owners[c.Dir]
+		if !ok {
+			owner = c.Dir.Owner()
+			owners[c.Dir] = owner
+		}
+		k := holderKey{path: c.Watch, pid: c.Holder.Pid, owner: owner}
 		if k.owner < 0 {
 			continue
 		}
@@ -52,7 +60,7 @@ func queryHolders(cs []contract, owners dirOwners) []error {
 	deadline := time.Now().Add(queryTimeout)
 	for k := range groups {
 		go func() {
-			q, err := queryHolder(k, deadline)
+			q, err := stream.Stat(k.path, k.pid, k.owner, deadline)
 			answers <- answer{k, q, err}
 		}()
 	}
@@ -68,11 +76,4 @@ func queryHolders(cs []contract, owners dirOwners) []error {
 	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errs
-}
-
-// queryHolder asks one holder for its queue lengths. Nothing (and no
-// error) when there is no socket or no answer in time; the socket must be
-// the holder's (stream.Dial).
-func queryHolder(k holderKey, deadline time.Time) (map[string]int, error) {
-	return stream.Stat(k.path, k.pid, k.owner, deadline)
 }

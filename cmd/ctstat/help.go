@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/ctrun/ctrun/version"
@@ -33,12 +32,7 @@ See ctstat(1).
 // answer prints what --help or --version asks for and returns the exit
 // status: 0, or 1 when standard output cannot take it.
 func answer(what string, stdout, stderr io.Writer) int {
-	text := help
-	if what == "version" {
-		text = version.Line("ctstat") + "\n"
-	}
-	if _, err := io.WriteString(stdout, text); err != nil {
-		fmt.Fprintf(stderr, "ctstat: --%s: %v\n", what, err)
+	if !version.Answer("ctstat", what, help, stdout, stderr) {
 		return exitProblems
 	}
 	return exitOK

@@ -1,13 +1,6 @@
 package main
 
-import (
-	"os"
-	"strings"
-
-	"golang.org/x/sys/unix"
-
-	"github.com/ctrun/ctrun/registry"
-)
+import "github.com/ctrun/ctrun/registry"
 
 // contract is one contract as ctstat shows it: the registry's entry and
 // what was learnt about it at listing time.
@@ -36,7 +29,6 @@ func collect(dirs []registry.Dir, o options) listing {
 	// among the rest.
 	all, errs := registry.List(dirs, registry.ListOptions{Collect: mayCollect()})
 	l := listing{problems: errs}
-	owners := dirOwners{}
 	want := map[int]bool{}
 	for _, id := range o.ids {
 		want[id] = true
@@ -53,7 +45,7 @@ func collect(dirs []registry.Dir, o options) listing {
 	if o.details() {
 		findMembers(l.contracts)
 	}
-	l.problems = append(l.problems, queryHolders(l.contracts, owners)...)
+	l.problems = append(l.problems, queryHolders(l.contracts)...)
 	return l
 }
 
@@ -61,26 +53,4 @@ func collect(dirs []registry.Dir, o options) listing {
 // /proc is the contract's own while the state directories are the host's:
 // every host contract would look dead there, and its record must not be
 // removed on that evidence.
-func mayCollect() bool {
-	b, err := os.ReadFile("/proc/1/comm")
-	return err != nil || strings.TrimSpace(string(b)) != registry.InitName
-}
-
-// dirOwners caches the owner of each registry directory (one lstat per
-// directory, not per record).
-type dirOwners map[registry.Dir]int
-
-// owner is the uid that owns d, or -1 when d cannot be examined (it was
-// removed with the last dead record it held).
-func (m dirOwners) owner(d registry.Dir) int {
-	if uid, ok := m[d]; ok {
-		return uid
-	}
-	uid := -1
-	var st unix.Stat_t
-	if err := unix.Lstat(string(d), &st); err == nil {
-		uid = int(st.Uid)
-	}
-	m[d] = uid
-	return uid
-}
+func mayCollect() bool { return !registry.InsideContract() }

@@ -37,13 +37,14 @@
  *
  *   protocol.c  messages, the configuration, descriptor passing
  *   command.c   the command's process, between fork and execve
- *   notify.c    signals sent by members (seccomp user notification)
+ *   notify.c    signals sent by members (seccomp user notification), and
+ *               in report mode their execs and waits
  *   members.c   finding and signalling members
  *   tree.c      members as the init's descendants (subreaper mode)
  *   report.c    members' forks and exits (report mode)
  *   endpoint.c  the contract's endpoint (ctkill -a, adoption)
  *   cleanup.c   the host root, and the end of an orphaned contract
- *   proc.c      small kernel files (/proc, cgroupfs)
+ *   proc.c      small kernel files (/proc, cgroupfs), capabilities
  */
 #include "cinit.h"
 
@@ -250,11 +251,6 @@ static int init_main(int subreaper)
 	s.subreaper = (s.cfg.flags & CT_F_SUBREAPER) != 0;
 	s.self = getpid();
 	s.holder = getppid();
-	/* A member's depth in PID namespaces: ours (1 for a PID 1, as /proc
-	 * is then our namespace's). */
-	s.depth = 1;
-	if (s.subreaper && (s.depth = ct_ns_depth(s.self)) < 1)
-		s.depth = 1;
 	if (id <= 0) {
 		ct_remove_rootfs(s.cfg.rootfs);
 		/* The holder died before the command could start. */

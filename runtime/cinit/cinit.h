@@ -53,7 +53,6 @@ struct state {
 	int subreaper;
 	pid_t self; /* our pid, as /proc and the members see it */
 	pid_t holder; /* the holder's pid (subreaper mode: our parent at start) */
-	int depth;  /* our depth in PID namespaces (ct_ns_depth): a member's */
 	/* Messages held back while a member's call waits for our answer
 	 * (ct_defer_msgs): sent once it goes on. */
 	int deferring;
@@ -71,7 +70,7 @@ struct ct_pstat {
 	int ppid, pgrp;
 	char state;
 	char comm[16];
-	int exit_code; /* a wait status once a zombie; 0 unless we may read it */
+	int exit_code; /* a zombie's wait status; 0 for the living, or unless we may read it */
 };
 
 #pragma GCC visibility push(hidden)
@@ -86,13 +85,16 @@ int ct_read_config(struct config *c);
 int ct_send_fd(int sock, int fd, int err);
 int ct_recv_fd(int sock, int *err);
 
-/* proc.c: small kernel files (/proc, cgroupfs) */
+/* proc.c: small kernel files (/proc, cgroupfs), capabilities */
 int ct_write_file(const char *path, const char *data);
+ssize_t ct_read_small(int dirfd, const char *path, char *buf, size_t size);
+int ct_proc_fields(int dirfd, const char *path, const char *const *keys, char **vals, int n);
 long ct_read_long_field(const char *path, const char *key);
 long ct_pgrp_of(int pid);
 int ct_ns_depth(int pid);
 int ct_started_as_init(int pid);
 int ct_proc_stat(int dirfd, int pid, struct ct_pstat *out);
+int ct_has_cap(int cap_nr);
 
 /* command.c: the command's process */
 void ct_set_ctid(struct config *c, int id);
@@ -104,7 +106,7 @@ void ct_handle_notification(struct state *s);
 void ct_sync_wake(int listener);
 
 /* members.c: finding and signalling members */
-int ct_collect_pgrp(int pgrp, int *out, int max);
+int ct_collect_pgrp(const struct state *s, int pgrp, int *out, int max);
 void ct_signal_members(struct state *s, int sig);
 void ct_check_own_empty(struct state *s);
 

@@ -25,7 +25,6 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -158,18 +157,6 @@ static void reset_signals(const struct config *c)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
-/* Whether we have CAP_SYS_ADMIN (in our user namespace, which is where
- * seccomp asks). */
-static int has_sys_admin(void)
-{
-	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct d[2];
-	memset(d, 0, sizeof(d));
-	if (syscall(SYS_capget, &h, d) < 0)
-		return 0;
-	return (d[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1;
-}
-
 static void run_command(struct state *s, int status_fd, int fd_sock)
 {
 	const struct config *c = &s->cfg;
@@ -204,7 +191,7 @@ static void run_command(struct state *s, int status_fd, int fd_sock)
 	if (c->flags & CT_F_NOTIFY) {
 		/* Without CAP_SYS_ADMIN (a container's root has none) a filter
 		 * needs no_new_privs: only in the modes made for such places. */
-		if ((c->flags & (CT_F_SUBREAPER | CT_F_REPORT)) && !has_sys_admin())
+		if ((c->flags & (CT_F_SUBREAPER | CT_F_REPORT)) && !ct_has_cap(CAP_SYS_ADMIN))
 			prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 		int lfd = ct_install_notify((c->flags & CT_F_REPORT) != 0);
 		ct_send_fd(fd_sock, lfd, lfd < 0 ? errno : 0);

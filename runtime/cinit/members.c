@@ -14,20 +14,19 @@
 #include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 /* Every process but us in process group pgrp (at most max, into out):
  * the targets of a kill(0, sig) or kill(-pgrp, sig). */
-int ct_collect_pgrp(int pgrp, int *out, int max)
+int ct_collect_pgrp(const struct state *s, int pgrp, int *out, int max)
 {
-	int n = 0, self = getpid(); /* not 1 in subreaper mode */
+	int n = 0;
 	DIR *d = opendir("/proc");
 	if (!d)
 		return 0;
 	struct dirent *e;
 	while ((e = readdir(d)) && n < max) {
 		int pid = atoi(e->d_name);
-		if (pid <= 1 || pid == self)
+		if (pid <= 1 || pid == s->self) /* not 1 in subreaper mode */
 			continue;
 		if (ct_pgrp_of(pid) == pgrp)
 			out[n++] = pid;

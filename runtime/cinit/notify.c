@@ -323,7 +323,7 @@ void ct_handle_notification(struct state *s)
 			} else {
 				long pg = a0 == 0 ? ct_pgrp_of(caller) : -(long)a0;
 				if (pg > 0)
-					n = ct_collect_pgrp((int)pg, targets, CT_MAX_TARGETS);
+					n = ct_collect_pgrp(s, (int)pg, targets, CT_MAX_TARGETS);
 			}
 			break;
 		case __NR_tkill:

@@ -1,21 +1,24 @@
 /*
- * proc.c: the small kernel files the init reads and writes: a field of a
- * /proc status or fdinfo file, a process's group, its depth in PID
- * namespaces, its parent, name and exit code (stat), and one-line writes
- * such as a uid_map or cgroup.procs.
+ * proc.c: what the init asks the kernel of processes: the small /proc
+ * files it reads (a field of a status or fdinfo file, a process's group,
+ * its depth in PID namespaces, its parent, name and exit code from stat,
+ * its argv, a children list), one-line writes such as a uid_map or
+ * cgroup.procs, and the capabilities of the caller.
  *
  * Apart because the seccomp notification handler, the member scan, the
- * command's set-up and the clean-up all need them, and each reading has
- * its own care to take (a status line of any length, a comm with
- * parentheses in it).
+ * report, the command's set-up and the clean-up all need them, and each
+ * reading has its own care to take (a status line of any length, a comm
+ * with parentheses in it): one reader for each kind of file.
  */
 #include "cinit.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int ct_write_file(const char *path, const char *data)
@@ -31,25 +34,62 @@ int ct_write_file(const char *path, const char *data)
 }
 
 /*
- * The value of the "key" line of a /proc file such as status or fdinfo,
- * read line by line: the file has no size limit (a Groups line can be long)
- * and what follows it must not be cut off. Returns a malloc'd string or NULL.
+ * A small kernel file (path relative to dirfd, or AT_FDCWD) in one read,
+ * into buf with a NUL after it: how many bytes were read, <= 0 when none
+ * could be.
  */
-static char *proc_field(const char *path, const char *key)
+ssize_t ct_read_small(int dirfd, const char *path, char *buf, size_t size)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	char *line = NULL, *val = NULL;
-	size_t cap = 0, klen = strlen(key);
-	while (getline(&line, &cap, f) >= 0) {
-		if (strncmp(line, key, klen) == 0) {
-			val = strdup(line + klen);
-			break;
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, size - 1);
+	close(fd);
+	if (n > 0)
+		buf[n] = 0;
+	return n;
+}
+
+/*
+ * The values of the lines of a /proc file such as status or fdinfo (path
+ * relative to dirfd, or AT_FDCWD) that start with keys[0..n-1]: vals[i]
+ * gets a malloc'd copy of what follows keys[i], or stays NULL. Read line
+ * by line: the file has no size limit (a Groups line can be long) and what
+ * follows a line must not be cut off; the reading stops once every key is
+ * found. Returns how many were, -1 when the file cannot be opened.
+ */
+int ct_proc_fields(int dirfd, const char *path, const char *const *keys, char **vals, int n)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+	while (found < n && getline(&line, &cap, f) >= 0) {
+		for (int i = 0; i < n; i++) {
+			size_t klen = strlen(keys[i]);
+			if (!vals[i] && strncmp(line, keys[i], klen) == 0) {
+				vals[i] = strdup(line + klen);
+				found++;
+				break;
+			}
 		}
 	}
 	free(line);
 	fclose(f);
+	return found;
+}
+
+/* The value of the "key" line of a /proc file: a malloc'd string or NULL. */
+static char *proc_field(const char *path, const char *key)
+{
+	char *val = NULL;
+	ct_proc_fields(AT_FDCWD, path, &key, &val, 1);
 	return val;
 }
 
@@ -88,28 +128,22 @@ int ct_ns_depth(int pid)
 }
 
 /*
- * The parent, process group, state, name and (for a zombie) wait status of a process,
- * from /proc/<pid>/stat, or from "stat" in dirfd (an open /proc/<pid>)
- * when dirfd >= 0. The name may hold spaces and parentheses: it ends at the
- * last ')'. -1 when the process is gone.
+ * The parent, process group, state, name and (for a zombie) wait status of
+ * a process, from /proc/<pid>/stat, or from "stat" in dirfd (an open
+ * /proc/<pid>) when dirfd >= 0. The name may hold spaces and parentheses:
+ * it ends at the last ')'. -1 when the process is gone.
  */
 int ct_proc_stat(int dirfd, int pid, struct ct_pstat *out)
 {
 	char path[64], buf[2048];
-	int fd;
-	if (dirfd >= 0) {
-		fd = openat(dirfd, "stat", O_RDONLY | O_CLOEXEC);
-	} else {
+	const char *name = "stat";
+	if (dirfd < 0) {
 		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		dirfd = AT_FDCWD;
+		name = path;
 	}
-	if (fd < 0)
+	if (ct_read_small(dirfd, name, buf, sizeof(buf)) <= 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
 	char *open_paren = strchr(buf, '('), *p = strrchr(buf, ')');
 	if (!open_paren || !p || p < open_paren)
 		return -1;
@@ -120,8 +154,12 @@ int ct_proc_stat(int dirfd, int pid, struct ct_pstat *out)
 	out->comm[len] = 0;
 	if (sscanf(p + 1, " %c %d %d", &out->state, &out->ppid, &out->pgrp) != 3)
 		return -1;
-	/* exit_code is field 52; the state (field 3) is the first after ')'. */
+	/* Only a zombie's exit_code is a wait status: a scan of /proc does
+	 * not walk every process's fields to it. */
 	out->exit_code = 0;
+	if (out->state != 'Z')
+		return 0;
+	/* exit_code is field 52; the state (field 3) is the first after ')'. */
 	char *save = NULL;
 	int field = 3;
 	for (char *t = strtok_r(p + 1, " \n", &save); t; t = strtok_r(NULL, " \n", &save), field++) {
@@ -138,14 +176,21 @@ int ct_started_as_init(int pid)
 {
 	char path[64], buf[256];
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	ssize_t n = ct_read_small(AT_FDCWD, path, buf, sizeof(buf));
 	if (n <= 0)
 		return 0;
-	buf[n] = 0;
 	size_t first = strlen(buf) + 1;
 	return first < (size_t)n && strcmp(buf + first, CT_INIT_ARG) == 0;
+}
+
+/* Whether the caller has capability cap_nr in its user namespace (where
+ * seccomp and ptrace ask). */
+int ct_has_cap(int cap_nr)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d) < 0)
+		return 0;
+	return (d[cap_nr / 32].effective >> (cap_nr % 32)) & 1;
 }

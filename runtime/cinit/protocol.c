@@ -22,12 +22,22 @@
 
 /* ---------- messages to the holder ---------- */
 
+/*
+ * The message in one buffer for all: the init sends one at a time, and
+ * under a fork storm it sends one for every exec, wait and exit of every
+ * member. The largest is a CT_M_SENT record: a time and the targets.
+ */
+static union {
+	struct ct_msg m;
+	char bytes[sizeof(struct ct_msg) + (2 + CT_MAX_TARGETS) * sizeof(int)];
+} out;
+
 static struct ct_msg *build_msg(size_t *len, int type, int a, int b, int c, int d, const int *data, int n)
 {
-	*len = sizeof(struct ct_msg) + (size_t)n * sizeof(int);
-	struct ct_msg *m = calloc(1, *len);
-	if (!m)
+	if (n < 0 || (size_t)n > 2 + CT_MAX_TARGETS)
 		return NULL;
+	*len = sizeof(struct ct_msg) + (size_t)n * sizeof(int);
+	struct ct_msg *m = &out.m;
 	m->type = type;
 	m->a = a;
 	m->b = b;
@@ -37,25 +47,6 @@ static struct ct_msg *build_msg(size_t *len, int type, int a, int b, int c, int 
 	if (n > 0)
 		memcpy(m->data, data, (size_t)n * sizeof(int));
 	return m;
-}
-
-static void send_one(struct state *s, const void *m, size_t len);
-static int queue(struct state *s, const void *m, size_t len);
-
-void ct_send_msg(struct state *s, int type, int a, int b, int c, int d, const int *data, int n)
-{
-	if (s->control < 0)
-		return;
-	size_t len;
-	struct ct_msg *m = build_msg(&len, type, a, b, c, d, data, n);
-	if (!m)
-		return;
-	if (s->deferring && queue(s, m, len) == 0) {
-		free(m);
-		return;
-	}
-	send_one(s, m, len);
-	free(m);
 }
 
 /* MSG_NOSIGNAL: a dead holder must not kill the init with SIGPIPE. */
@@ -83,6 +74,19 @@ static int queue(struct state *s, const void *m, size_t len)
 	memcpy(s->outq + s->outq_len + sizeof(size_t), m, len);
 	s->outq_len = need;
 	return 0;
+}
+
+void ct_send_msg(struct state *s, int type, int a, int b, int c, int d, const int *data, int n)
+{
+	if (s->control < 0)
+		return;
+	size_t len;
+	struct ct_msg *m = build_msg(&len, type, a, b, c, d, data, n);
+	if (!m)
+		return;
+	if (s->deferring && queue(s, m, len) == 0)
+		return;
+	send_one(s, m, len);
 }
 
 /*
@@ -123,7 +127,14 @@ int ct_send_msg_cred(struct state *s, pid_t pid, int type, int a, int b, int c, 
 	struct ct_msg *m = build_msg(&len, type, a, b, c, d, data, n);
 	if (!m)
 		return 0;
-	struct ucred cred = {.pid = pid, .uid = getuid(), .gid = getgid()};
+	/* Our ids never change: asked once, not for every member's fork. */
+	static uid_t uid = (uid_t)-1;
+	static gid_t gid;
+	if (uid == (uid_t)-1) {
+		uid = getuid();
+		gid = getgid();
+	}
+	struct ucred cred = {.pid = pid, .uid = uid, .gid = gid};
 	struct iovec iov = {.iov_base = m, .iov_len = len};
 	union {
 		char buf[CMSG_SPACE(sizeof(struct ucred))];
@@ -140,7 +151,6 @@ int ct_send_msg_cred(struct state *s, pid_t pid, int type, int a, int b, int c, 
 	while ((r = sendmsg(s->control, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
 		;
 	int err = errno;
-	free(m);
 	if (r < 0 && (err == ESRCH || err == EPERM || err == EINVAL)) {
 		errno = err;
 		return -1;

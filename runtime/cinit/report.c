@@ -346,14 +346,8 @@ void ct_report_command(struct state *s, int pid)
 static void sight_listed(struct state *s, const char *path)
 {
 	char buf[4096];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (ct_read_small(AT_FDCWD, path, buf, sizeof(buf)) <= 0)
 		return;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = 0;
 	for (char *p = buf, *end; *p; p = end) {
 		long child = strtol(p, &end, 10);
 		if (end == p)
@@ -404,16 +398,6 @@ void ct_report_children(struct state *s, int tgid)
 
 /* ---------- exits ---------- */
 
-static int has_cap(int cap_nr)
-{
-	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct d[2];
-	memset(d, 0, sizeof(d));
-	if (syscall(SYS_capget, &h, d) < 0)
-		return 0;
-	return (d[cap_nr / 32].effective >> (cap_nr % 32)) & 1;
-}
-
 /* Ids of a status line ("Uid:" or "Gid:"): real, effective, saved. */
 static int same_ids(const char *line, unsigned own)
 {
@@ -432,29 +416,21 @@ static int same_ids(const char *line, unsigned own)
  */
 static int may_read_exit(int dfd)
 {
-	if (may_ptrace < 0)
-		may_ptrace = has_cap(CAP_SYS_PTRACE);
+	static unsigned euid, egid;
+	if (may_ptrace < 0) {
+		may_ptrace = ct_has_cap(CAP_SYS_PTRACE);
+		euid = (unsigned)geteuid();
+		egid = (unsigned)getegid();
+	}
 	if (may_ptrace)
 		return 1;
-	int fd = openat(dfd, "status", O_RDONLY | O_CLOEXEC);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "re");
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	char *line = NULL;
-	size_t len = 0;
-	int uid_ok = 0, gid_ok = 0;
-	while (getline(&line, &len, f) >= 0) {
-		if (!strncmp(line, "Uid:", 4))
-			uid_ok = same_ids(line + 4, (unsigned)geteuid());
-		else if (!strncmp(line, "Gid:", 4))
-			gid_ok = same_ids(line + 4, (unsigned)getegid());
-	}
-	free(line);
-	fclose(f);
-	return uid_ok && gid_ok;
+	static const char *const keys[] = {"Uid:", "Gid:"};
+	char *ids[2] = {NULL, NULL};
+	ct_proc_fields(dfd, "status", keys, ids, 2);
+	int ok = ids[0] && ids[1] && same_ids(ids[0], euid) && same_ids(ids[1], egid);
+	free(ids[0]);
+	free(ids[1]);
+	return ok;
 }
 
 /*

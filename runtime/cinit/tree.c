@@ -1,14 +1,14 @@
 /*
  * tree.c: the members of a contract whose init is no PID 1 (subreaper
  * mode): the init's descendants, but for the subtree of any descendant
- * named CT_INIT_NAME, the init of a sub-contract made by a ctrun run
- * inside (that one and all below it are the sub-contract's). The init is a
- * child subreaper, so an orphan is reparented to it and never leaves the
- * tree: the tree is the contract.
+ * named CT_INIT_NAME and started as one, the init of a sub-contract made
+ * by a ctrun run inside (that one and all below it are the
+ * sub-contract's). The init is a child subreaper, so an orphan is
+ * reparented to it and never leaves the tree: the tree is the contract.
  *
  * Apart because without a PID namespace of its own the init shares /proc,
  * and kill(-1), with every other process of the user: members can only be
- * told by their ancestry, read from /proc (pid -> parent, name), and
+ * told by their ancestry, read from /proc (pid -> parent, name, argv), and
  * signalled one by one. Also here: the walk up from one process that
  * tells whether it is a member (in either mode), for the report of forks
  * and the signal records.
@@ -243,10 +243,9 @@ static int by_int(const void *a, const void *b)
  * shell, a ctwatch). When no sub-contract is present (the kernel's way
  * could not spare it) a SIGKILL can go through the contract's cgroup.kill.
  * Otherwise, and after cgroup.kill (for any member outside the cgroup),
- * the members are walked: each is
- * signalled once (SIGKILL: again each round until gone), and /proc is read
- * again while new ones appear (a fork during a pass), as often as
- * ct_signal_members does.
+ * the members are walked: each is signalled once (SIGKILL: again each
+ * round until gone), and /proc is read again while new ones appear (a
+ * fork during a pass), as often as ct_signal_members does.
  */
 void ct_tree_signal(struct state *s, int sig)
 {
@@ -291,12 +290,12 @@ void ct_tree_signal(struct state *s, int sig)
 
 /*
  * Is pid a member? 1 yes, 0 no (or gone). Namespace mode: a process of our
- * own namespace (depth), as members.c counts them; subreaper mode: a
- * descendant not below a sub-contract's init. Walks up from pid, stopping
- * at the init or at a process known(pid) says is a member already; when
- * chain is given, it gets (up to max) pid and the ancestors the walk
- * passed, nearest first, with their parents, so that a report can name
- * the unknown ones, eldest first.
+ * own namespace (depth 1 in our /proc), as members.c counts them;
+ * subreaper mode: a descendant not below a sub-contract's init. Walks up
+ * from pid, stopping at the init or at a process known(pid) says is a
+ * member already; when chain is given, it gets (up to max) pid and the
+ * ancestors the walk passed, nearest first, with their parents, so that a
+ * report can name the unknown ones, eldest first.
  */
 int ct_ancestry(struct state *s, int pid, int (*known)(int pid), struct ct_link *chain, int max, int *n)
 {
@@ -304,7 +303,7 @@ int ct_ancestry(struct state *s, int pid, int (*known)(int pid), struct ct_link 
 	if (pid <= 0 || pid == s->self)
 		return 0;
 	if (!s->subreaper) {
-		if (ct_ns_depth(pid) != s->depth)
+		if (ct_ns_depth(pid) != 1)
 			return 0;
 		/* Every ancestor of a process of our namespace is one too. */
 		for (int x = pid, steps = 0; chain && *n < max && steps < MAX_WALK; steps++) {

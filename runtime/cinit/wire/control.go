@@ -221,15 +221,15 @@ func Decode(m Message) (Typed, error) {
 	case MsgNotifyOff:
 		return plain(m, NotifyOff{Errno: unix.Errno(m.A)})
 	case MsgExtSent:
-		when, rest, ok := m.Stamped()
-		if !ok || len(rest) != 0 {
-			return nil, malformed(m, fmt.Sprintf("%d data words for a time", len(m.Data)))
+		when, err := timeOnly(m)
+		if err != nil {
+			return nil, err
 		}
 		return ExternalSent{Sig: unix.Signal(m.A), Requester: int(m.B), When: when}, nil
 	case MsgProc:
-		when, rest, ok := m.Stamped()
-		if !ok || len(rest) != 0 {
-			return nil, malformed(m, fmt.Sprintf("%d data words for a time", len(m.Data)))
+		when, err := timeOnly(m)
+		if err != nil {
+			return nil, err
 		}
 		p := Proc{What: int(m.A), Pid: int(m.B), NoStatus: m.D&ProcNoStatus != 0, NoCred: m.D&ProcNoCred != 0, When: when}
 		switch {
@@ -266,6 +266,16 @@ func plain(m Message, v Typed) (Typed, error) {
 		return nil, malformed(m, fmt.Sprintf("%d data words", len(m.Data)))
 	}
 	return v, nil
+}
+
+// timeOnly returns the time m carries as its only data words (MsgExtSent,
+// MsgProc).
+func timeOnly(m Message) (uint64, error) {
+	when, rest, ok := m.Stamped()
+	if !ok || len(rest) != 0 {
+		return 0, malformed(m, fmt.Sprintf("%d data words for a time", len(m.Data)))
+	}
+	return when, nil
 }
 
 func malformed(m Message, why string) error {

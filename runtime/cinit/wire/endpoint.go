@@ -12,8 +12,9 @@ import (
 // a decoder of its own for its reply.
 
 // KillAll asks the init to send Sig to every member at once (kill(-1)
-// inside the contract, atomic with respect to forks), for the process
-// Requester. The reply is KillAllReply.
+// inside the contract, atomic with respect to forks; in subreaper mode, or
+// with sub-contracts, a walk of the members repeated while new ones
+// appear), for the process Requester. The reply is KillAllReply.
 type KillAll struct {
 	Sig       unix.Signal
 	Requester int

@@ -1,10 +1,9 @@
 package wire
 
 import (
-	"os"
-
 	"bytes"
 	"encoding/binary"
+	"os"
 	"strings"
 	"testing"
 

@@ -1,8 +1,9 @@
 // Package wire is the format of what a contract's holder (Go) and its init
 // (runtime/cinit, C) exchange: the configuration the init reads, the
 // messages of the control socket and of the contract's endpoint, and the
-// names both sides use. protocol.h is the one source; the Go side reads it
-// through cgo.
+// names both sides use. protocol.h is the one source: names.go is
+// generated from it (go generate), and the tests hold the rest to the C
+// compiler's view of it (cview).
 package wire
 
 //go:generate go run gen.go

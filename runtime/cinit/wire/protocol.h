@@ -10,11 +10,13 @@
  * same descriptors as below.
  *
  * The one source of every number and name both sides use: the init's C
- * files include it, and the Go side, package wire, takes its constants
- * from it through cgo (names.go), so nothing here is written twice; wire
- * gives each message below a Go type (control.go, endpoint.go). What cgo
- * cannot carry as a constant, the layout of struct ct_msg, wire's tests
- * check against the C compiler's own view (layout.go).
+ * files include it, and the Go side, package wire, has its constants in
+ * names.go, generated from it (internal/genwire, go generate: no cgo, so
+ * that pure Go programs use them), so nothing here is written twice; wire
+ * gives each message below a Go type (control.go, endpoint.go). What is
+ * no plain constant (the layout of struct ct_msg, what printf makes of
+ * CT_NONCE_FORMAT), wire's tests check against the C compiler's own view
+ * (cview, layout_test.go).
  * All integers are host-endian int32: both ends always run on the same
  * machine.
  *
@@ -82,9 +84,10 @@ _Static_assert(sizeof(CT_CONFIG_MAGIC) - 1 == CT_CONFIG_MAGIC_LEN, "CT_CONFIG_MA
 #define CT_F_NOTIFY 0x8   /* learn signals sent by members through seccomp */
 /* Subreaper mode: the init is the holder's child, not PID 1 of a namespace
  * of its own (started with CT_INIT_SUBREAPER_ARG). Its members are its
- * descendants but the subtrees of descendants named CT_INIT_NAME (the inits
- * of sub-contracts); it never kills with kill(-1) (it would reach every
- * process of the user). No host root, no rootfs. */
+ * descendants but the subtrees of descendants named CT_INIT_NAME and
+ * started with CT_INIT_ARG (the inits of sub-contracts); it never kills
+ * with kill(-1) (it would reach every process of the user). No host root,
+ * no rootfs. */
 #define CT_F_SUBREAPER 0x10
 /* No process connector: the init reports members' forks and exits itself
  * (CT_M_PROC). Implies CT_F_NOTIFY. */
@@ -105,7 +108,7 @@ _Static_assert(sizeof(CT_CONFIG_MAGIC) - 1 == CT_CONFIG_MAGIC_LEN, "CT_CONFIG_MA
 #define CT_M_STARTED 10  /* a = namespace pid of the command: execve succeeded */
 #define CT_M_EXECFAIL 11 /* a = errno, b = stage (CT_STAGE_*) */
 #define CT_M_CMDEXIT 12  /* a = wait status of the command's process */
-#define CT_M_SENT 13     /* a = signal, b = si_code, c = flags, d = sender ns pid; data: when (2 words, see stamp), then the targets */
+#define CT_M_SENT 13     /* a = signal, b = si_code, c = flags, d = sender ns pid; data: when (2 words, see ct_stamp), then the targets */
 #define CT_M_NOTIFYOFF 14 /* a = errno: signals sent by members cannot be observed */
 #define CT_M_EXTSENT 15   /* a = signal, b = requester pid: sent to every member for a client; data: when */
 #define CT_M_OWNEMPTY 16  /* no member is left; the init stays for sub-contracts */
