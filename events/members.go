@@ -257,7 +257,7 @@ type SentSignal struct {
 	// Code is the si_code the sender supplied, if HasCode.
 	Code    int32
 	HasCode bool
-	// When is the CLOCK_MONOTONIC time (ns) the init saw the request,
+	// When is the CLOCK_MONOTONIC time (ns) the init let the call go on,
 	// before the signal could act (0: now).
 	When uint64
 }

@@ -22,7 +22,7 @@ type sentRecord struct {
 	sender  int // namespace pid of the sender
 	code    int32
 	hasCode bool
-	when    uint64 // CLOCK_MONOTONIC ns at receipt: before the signal acted
+	when    uint64 // CLOCK_MONOTONIC ns the call went on: before the signal acted
 }
 
 // sentLog keeps the last record per (target, signal), and per signal the

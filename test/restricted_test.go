@@ -248,6 +248,7 @@ func TestRestricted(t *testing.T) {
 		{"NoOrphan", false, checkNoOrphan},
 		{"GrandchildFatalRestarts", false, checkGrandchildRestart},
 		{"VerboseSaysHow", false, checkVerboseHeldBy},
+		{"MemberSignalNoEvent", false, checkMemberSignal},
 		{"Strict", false, checkStrict},
 		{"CtstatCtkill", false, checkCompanions},
 		{"NoZombies", true, checkNoZombies},
@@ -359,6 +360,19 @@ func checkVerboseHeldBy(t *testing.T, r restriction) {
 	}
 	if n := strings.Count(res.stderr, "held by"); n != 1 {
 		t.Errorf("-v: %d lines saying how the contract is held (\"held by\"), want 1:\n%s", n, res.stderr)
+	}
+}
+
+// A member's signal to its own process group, a child not yet seen among
+// them (forked, killed before it could exec), is no signal event: the
+// sender is a member, whichever way signals are observed.
+func checkMemberSignal(t *testing.T, r restriction) {
+	res := runIn(t, r, call{args: []string{"-V", "-f", "signal", "sh", "-c", "sleep 30 & kill -TERM 0; wait"}})
+	if strings.Contains(res.stderr, "event signal") {
+		t.Errorf("kill -TERM 0 by a member made a signal event:\n%s", res.stderr)
+	}
+	if res.code != 123 {
+		t.Errorf("the command killed by its own group's SIGTERM: exit %d, want 123\n%s", res.code, res.stderr)
 	}
 }
 

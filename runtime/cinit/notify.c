@@ -280,7 +280,6 @@ void ct_handle_notification(struct state *s)
 	/* [0], [1]: when (see ct_stamp); the targets follow. */
 	static int msg[2 + CT_MAX_TARGETS];
 	int *targets = msg + 2;
-	ct_stamp(msg);
 	int n = 0, flags = 0, code = 0, sig = 0;
 	int caller = (int)req.pid;
 	int i386 = req.data.arch == AUDIT_ARCH_I386;
@@ -356,6 +355,15 @@ void ct_handle_notification(struct state *s)
 			break;
 		}
 		}
+		/* Report mode: a target not seen yet (forked, not yet exec'd or
+		 * waited for) is reported now, before the record of the signal
+		 * that may end it, and the record is stamped after: the holder
+		 * takes a record older than a member's first sight for another
+		 * process's. */
+		if (sig > 0 && (s->cfg.flags & CT_F_REPORT))
+			for (int i = 0; i < n; i++)
+				if (!ct_report_known(targets[i]))
+					ct_report_sight(s, targets[i]);
 		if (sig > 0 && spares_holding(s, targets, n, flags)) {
 			/* Refused: the members go on being held. */
 			memset(&resp, 0, sizeof(resp));
@@ -366,8 +374,10 @@ void ct_handle_notification(struct state *s)
 		}
 		/* The record must reach the holder before the signal can: the
 		 * call only proceeds once we answer below. */
-		if (sig > 0 && (n > 0 || (flags & CT_SENT_ALL)))
+		if (sig > 0 && (n > 0 || (flags & CT_SENT_ALL))) {
+			ct_stamp(msg);
 			ct_send_msg(s, CT_M_SENT, sig, code, flags, caller, msg, 2 + n);
+		}
 	}
 	memset(&resp, 0, sizeof(resp));
 	resp.id = req.id;
