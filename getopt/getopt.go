@@ -4,7 +4,10 @@
 // type, so each command can give its documented exit status for it.
 package getopt
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Option is one option as getopt(3) returns it.
 type Option struct {
@@ -39,6 +42,12 @@ func Parse(args []string, optstring string) ([]Option, []string, error) {
 		}
 		if len(a) < 2 || a[0] != '-' {
 			break // "-" alone is an operand, as in getopt(3)
+		}
+		if a[1] == '-' {
+			// A long option none of our letters can spell: name it whole
+			// (not "--"), without any "=value".
+			name, _, _ := strings.Cut(a[2:], "=")
+			return nil, nil, Usagef("unknown option --%s", name)
 		}
 		i++
 		for j := 1; j < len(a); j++ {

@@ -186,3 +186,23 @@ func TestGetoptErrors(t *testing.T) {
 		})
 	}
 }
+
+// An unknown option is named as it was typed: the whole long name (without
+// a value), or the one letter of a group that is not ours.
+func TestGetoptNamesTheUnknownOption(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--restart", "3", "cmd"}, "unknown option --restart"},
+		{[]string{"--restart=3", "cmd"}, "unknown option --restart"},
+		{[]string{"-v", "--grace", "1", "cmd"}, "unknown option --grace"},
+		{[]string{"-tx", "cmd"}, "unknown option -x"},
+		{[]string{"---", "cmd"}, "unknown option ---"},
+	} {
+		_, _, err := Parse(tc.args, testOptstring)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("Parse(%q) error = %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}

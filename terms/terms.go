@@ -321,7 +321,7 @@ func parseEvents(s string, letter byte) (EventSet, []string, error) {
 			}
 		}
 		if ev == 0 {
-			return 0, warnings, usagef("unknown event %q in -%c", n, letter)
+			return 0, warnings, usagef("unknown event %q in -%c (%s)", n, letter, validEvents(letter))
 		}
 		if letter == 'f' && !Fatalable.Has(ev) {
 			return 0, warnings, usagef("%s cannot be fatal (-f takes core, signal, hwerr)", n)
@@ -329,6 +329,15 @@ func parseEvents(s string, letter byte) (EventSet, []string, error) {
 		set |= EventSet(ev)
 	}
 	return set, warnings, nil
+}
+
+// validEvents lists the names -i or -f takes, for its error: every event
+// for -i; for -f those that may be fatal, and why the others are not.
+func validEvents(letter byte) string {
+	if letter == 'f' {
+		return "core, signal, hwerr or none; exit, fork and empty cannot be fatal"
+	}
+	return "core, signal, hwerr, exit, fork, empty or none"
 }
 
 func parseOptions(s string) (Options, []string, error) {

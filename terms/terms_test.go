@@ -579,3 +579,25 @@ func TestParseAdoptKeepsRules(t *testing.T) {
 		})
 	}
 }
+
+// An unknown event name is refused with the names that would do, as the
+// -l and -o errors give theirs.
+func TestUnknownEventListsTheNames(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"-f", "cor", "cmd"}, []string{`"cor"`, "-f", "core", "signal", "hwerr", "none"}},
+		{[]string{"-i", "core,forks", "cmd"}, []string{`"forks"`, "-i", "core", "signal", "hwerr", "exit", "fork", "empty", "none"}},
+	} {
+		_, _, _, err := Parse(tc.args)
+		if err == nil {
+			t.Fatalf("Parse(%q) accepted", tc.args)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("Parse(%q) error %q does not name %s", tc.args, err, w)
+			}
+		}
+	}
+}

@@ -195,3 +195,38 @@ func TestExitStatus(t *testing.T) {
 // probePath is the probe binary; a function so table entries built before
 // TestMain ran still see it.
 func probePath() string { return probe }
+
+// Usage errors name what was wrong: an unknown long option by its whole
+// name in every command (never "--"), an unknown event with the names
+// that would do.
+func TestUsageErrorsNameTheProblem(t *testing.T) {
+	for _, tc := range []struct {
+		bin  func() string
+		args []string
+		code int
+		want []string
+	}{
+		{func() string { return ctrun }, []string{"--restart", "3", "true"}, 125, []string{"ctrun: unknown option --restart\n"}},
+		{func() string { return ctrun }, []string{"-v", "--restart=3", "true"}, 125, []string{"ctrun: unknown option --restart\n"}},
+		{func() string { return ctstatBin }, []string{"--interval", "1"}, 2, []string{"ctstat: unknown option --interval\n"}},
+		{func() string { return ctkillBin }, []string{"--restart", "3"}, 2, []string{"ctkill: unknown option --restart\n"}},
+		{func() string { return ctwatchBin }, []string{"--follow"}, 2, []string{"ctwatch: unknown option --follow\n"}},
+		{func() string { return ctrun }, []string{"-f", "cor", "true"}, 125, []string{`"cor"`, "core", "signal", "hwerr", "none"}},
+		{func() string { return ctrun }, []string{"-i", "core,forks", "true"}, 125, []string{`"forks"`, "core", "signal", "hwerr", "exit", "fork", "empty", "none"}},
+	} {
+		bin := tc.bin()
+		t.Run(filepath.Base(bin)+" "+strings.Join(tc.args, " "), func(t *testing.T) {
+			clean(t)
+			r := run(t, call{args: tc.args, bin: bin})
+			first, _, _ := strings.Cut(r.stderr, "usage:")
+			if r.code != tc.code {
+				t.Errorf("exit %d, want %d\nstderr: %s", r.code, tc.code, r.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(first, w) {
+					t.Errorf("the reason does not say %q:\n%s", w, r.stderr)
+				}
+			}
+		})
+	}
+}

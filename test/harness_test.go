@@ -107,6 +107,7 @@ type call struct {
 	dir     string
 	stdin   []byte
 	timeout time.Duration
+	bin     string // the command to run: ctrun when empty
 }
 
 // userRuntimeDir makes an XDG_RUNTIME_DIR for uid 65534, removed at the
@@ -147,7 +148,11 @@ func userRuntimeDir(t *testing.T) string {
 // command makes the exec.Cmd for c (not started).
 func (c call) command(t *testing.T, ctx context.Context) *exec.Cmd {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, ctrun, c.args...)
+	bin := c.bin
+	if bin == "" {
+		bin = ctrun
+	}
+	cmd := exec.CommandContext(ctx, bin, c.args...)
 	cmd.Env = append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C"}, c.env...)
 	cmd.Dir = c.dir
 	if cmd.Dir == "" {

@@ -26,7 +26,7 @@ func TestHelpAndVersion(t *testing.T) {
 		{[]string{"-i", "--help"}, 2, "", "ctstat: invalid contract id \"--help\""},
 		{[]string{"1", "--help"}, 2, "", "ctstat: invalid count \"--help\""},
 		{[]string{"--", "--help"}, 2, "", "ctstat: invalid interval \"--help\""},
-		{[]string{"--bogus"}, 2, "", "ctstat: unknown option --"},
+		{[]string{"--bogus"}, 2, "", "ctstat: unknown option --bogus\n"},
 		{[]string{"-x", "--help"}, 2, "", "ctstat: unknown option -x"},
 	} {
 		var out, errb bytes.Buffer

@@ -23,7 +23,7 @@ func TestHelpAndVersion(t *testing.T) {
 		{[]string{"-j", "--version", "12"}, 0, version.Line("ctwatch"), ""},
 		{[]string{"12", "--help"}, 2, "", "ctwatch: invalid contract id \"--help\""},
 		{[]string{"--", "--version"}, 2, "", "ctwatch: invalid contract id \"--version\""},
-		{[]string{"--bogus"}, 2, "", "ctwatch: unknown option --"},
+		{[]string{"--bogus"}, 2, "", "ctwatch: unknown option --bogus\n"},
 		{[]string{"-x", "--help"}, 2, "", "ctwatch: unknown option -x"},
 	} {
 		var out, errb bytes.Buffer
