@@ -121,7 +121,7 @@ type completionCase struct {
 
 // The cases that mean the same with or without bash-completion.
 var cases = []completionCase{
-	{"ctrun options", []string{"ctrun", "-"}, []string{"-i", "-f", "-l", "-o", "-r", "-t", "-v", "-V", "-F", "-A", "-E", "-a", "--help", "--version"}},
+	{"ctrun options", []string{"ctrun", "-"}, []string{"-i", "-f", "-l", "-o", "-r", "-t", "-v", "-V", "-F", "-A", "-E", "-g", "-a", "--help", "--version"}},
 	{"ctrun long options", []string{"ctrun", "--"}, []string{"--help", "--version"}},
 	{"an option group is whole", []string{"ctrun", "-tv"}, []string{"-tv"}},
 	{"informative events", []string{"ctrun", "-i", ""}, []string{"core", "signal", "hwerr", "exit", "fork", "empty", "none"}},
@@ -136,6 +136,7 @@ var cases = []completionCase{
 	{"parameters", []string{"ctrun", "-o", ""}, []string{"noorphan", "pgrponly", "regent", "inherit", "none"}},
 	{"parameters, next", []string{"ctrun", "-o", "regent,"}, []string{"regent,noorphan", "regent,pgrponly", "regent,inherit"}},
 	{"a count is one's own", []string{"ctrun", "-r", ""}, nil},
+	{"a grace is one's own", []string{"ctrun", "-g", ""}, nil},
 	{"an event file", []string{"ctrun", "-E", "ev"}, []string{"events.jsonl"}},
 	{"a file with a space", []string{"ctrun", "-E", "oth"}, []string{"other file"}},
 	{"contracts to adopt", []string{"ctrun", "-a", ""}, []string{"15725", "15766"}},

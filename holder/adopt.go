@@ -23,6 +23,12 @@ import (
 func Adopt(ctx context.Context, job Job) int {
 	h := &holder{ctx: ctx, job: job, rep: newReporter(job.Report, job.Terms.Verbosity)}
 	id := job.Terms.Adopt
+	grace, err := stopGrace(job.Terms)
+	if err != nil {
+		h.rep.errorf("%v", err)
+		return ExitInternal
+	}
+	h.grace = grace
 	state, err := registry.StateDir()
 	if err != nil {
 		h.rep.errorf("%v", err)
@@ -46,6 +52,7 @@ func Adopt(ctx context.Context, job Job) int {
 		return ExitInternal
 	}
 	t.Verbosity, t.EventLog, t.FMRI, t.Aux = job.Terms.Verbosity, job.Terms.EventLog, entry.FMRI, entry.Aux
+	t.Grace, t.GraceSet = job.Terms.Grace, job.Terms.GraceSet
 	h.job.Terms = t
 	h.job.Argv = entry.Command
 	if len(h.job.Argv) > 0 {

@@ -1,29 +1,22 @@
 package holder
 
 import (
-	"fmt"
 	"os"
-	"strconv"
 	"time"
+
+	"github.com/ctrun/ctrun/terms"
 )
 
-// GraceEnv names the environment variable that sets how long the members
-// of a contract may outlive a user's stop before they are killed (seconds,
-// a decimal number; default DefaultGrace, as docker stop's).
-const GraceEnv = "CTRUN_GRACE"
+// GraceEnv and DefaultGrace are the grace period's variable and default;
+// terms parses the grace for every command (ctrun -g, ctkill).
+const (
+	GraceEnv     = terms.GraceEnv
+	DefaultGrace = terms.DefaultGrace
+)
 
-// DefaultGrace is the grace period after a stop.
-const DefaultGrace = 10 * time.Second
-
-// stopGrace reads GraceEnv.
-func stopGrace() (time.Duration, error) {
-	v := os.Getenv(GraceEnv)
-	if v == "" {
-		return DefaultGrace, nil
-	}
-	s, err := strconv.ParseFloat(v, 64)
-	if err != nil || s < 0 || s > 1e6 {
-		return 0, fmt.Errorf("%s=%q: not a number of seconds", GraceEnv, v)
-	}
-	return time.Duration(s * float64(time.Second)), nil
+// stopGrace is how long the members of a contract held on terms t may
+// outlive a user stop: -g, else GraceEnv, else DefaultGrace. A bad
+// GraceEnv is an error (exit 124, as documented in ctrun(1)).
+func stopGrace(t terms.Terms) (time.Duration, error) {
+	return terms.Grace(t, os.Getenv)
 }

@@ -100,7 +100,7 @@ type holder struct {
 func Run(ctx context.Context, job Job) int {
 	h := &holder{ctx: ctx, job: job, rep: newReporter(job.Report, job.Terms.Verbosity)}
 	var err error
-	if h.grace, err = stopGrace(); err != nil {
+	if h.grace, err = stopGrace(job.Terms); err != nil {
 		h.rep.errorf("%v", err)
 		return ExitInternal
 	}

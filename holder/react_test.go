@@ -399,7 +399,7 @@ func TestStopGrace(t *testing.T) {
 		{"soon", 0, true},
 	} {
 		t.Setenv(GraceEnv, tc.env)
-		got, err := stopGrace()
+		got, err := stopGrace(terms.Default())
 		if (err != nil) != tc.bad || (!tc.bad && got != tc.want) {
 			t.Errorf("%s=%q: %v, %v; want %v (error %v)", GraceEnv, tc.env, got, err, tc.want, tc.bad)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ctrun/ctrun/getopt"
 )
@@ -137,6 +138,10 @@ type Terms struct {
 	Adopt int
 	// EventLog (-E) is a file that receives the JSON event stream.
 	EventLog string
+	// Grace (-g, when GraceSet) is how long members may outlive a user
+	// stop; without -g, Grace (the function) decides.
+	Grace    time.Duration
+	GraceSet bool
 }
 
 // Default are the terms without options: core informative, hwerr fatal,
@@ -147,9 +152,9 @@ func Default() Terms {
 
 // Usage is ctrun's usage line: one line, as the semantics page asks of a
 // usage error (a one-line reason, then the usage line), both forms on it.
-const Usage = `usage: ctrun [-i eventlist] [-f eventlist] [-l lifetime] [-o optionlist] [-r count [-t]] [-v | -V] [-F fmri] [-A aux] [-E file] command [argument...] | ctrun -a ctid [-v | -V] [-E file]`
+const Usage = `usage: ctrun [-i eventlist] [-f eventlist] [-l lifetime] [-o optionlist] [-r count [-t]] [-v | -V] [-F fmri] [-A aux] [-E file] [-g grace] command [argument...] | ctrun -a ctid [-v | -V] [-E file] [-g grace]`
 
-const optstring = "i:f:l:o:r:tvVF:A:a:E:"
+const optstring = "i:f:l:o:r:tvVF:A:a:E:g:"
 
 // Parse reads ctrun's arguments (without the program name). It returns the
 // terms, the command and its arguments, and warnings to print (empty or
@@ -162,9 +167,9 @@ func Parse(args []string) (Terms, []string, []string, error) {
 		return t, nil, nil, err
 	}
 	seenR := false
-	others := false // options other than -a, -v, -V
+	others := false // options other than those -a takes
 	for _, o := range opts {
-		if !strings.ContainsRune("avVE", rune(o.Letter)) {
+		if !strings.ContainsRune("avVEg", rune(o.Letter)) {
 			others = true
 		}
 		switch o.Letter {
@@ -215,6 +220,12 @@ func Parse(args []string) (Terms, []string, []string, error) {
 				return t, nil, warnings, usagef("-E needs a file name")
 			}
 			t.EventLog = o.Arg
+		case 'g':
+			d, err := ParseGrace(o.Arg)
+			if err != nil {
+				return t, nil, warnings, usagef("-g: %v", err)
+			}
+			t.Grace, t.GraceSet = d, true
 		case 'a':
 			id, err := strconv.Atoi(o.Arg)
 			if err != nil || id <= 0 || !allDigits(o.Arg) {
@@ -228,7 +239,7 @@ func Parse(args []string) (Terms, []string, []string, error) {
 		case len(operands) > 0:
 			return t, nil, warnings, usagef("-a takes over an existing contract and runs no command")
 		case others:
-			return t, nil, warnings, usagef("-a takes no option but -v, -V or -E (the contract keeps its own terms)")
+			return t, nil, warnings, usagef("-a takes no option but -v, -V, -E or -g (the contract keeps its own terms)")
 		}
 		return t, nil, warnings, nil
 	}

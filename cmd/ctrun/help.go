@@ -11,7 +11,7 @@ import (
 
 // optstring is the one terms.Parse gives getopt (TestOptstringIsTerms
 // keeps them equal): --help and --version stand where its options may.
-const optstring = "i:f:l:o:r:tvVF:A:a:E:"
+const optstring = "i:f:l:o:r:tvVF:A:a:E:g:"
 
 // help is --help's answer: the usage line and what each option does, in
 // short; ctrun(1) has the rest.
@@ -34,8 +34,11 @@ fatal one and, with -r, starts the command again in a new contract.
   -V             as -v, with every detail of each event
   -F fmri        service name kept with the contract
   -A aux         creator's note kept with the contract
-  -E file        write the events as JSON lines to file
-  -a ctid        adopt an orphaned contract (only -v, -V, -E go with it)
+  -E file        write the events as JSON lines to file (appended; /dev/fd/N,
+                 /dev/stdout, /dev/stderr: through that descriptor)
+  -g grace       seconds members may outlive a stop before SIGKILL
+                 (default: $CTRUN_GRACE, else 10)
+  -a ctid        adopt an orphaned contract (only -v, -V, -E, -g go with it)
   --help         print this help and exit
   --version      print the version and exit
 
