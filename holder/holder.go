@@ -168,9 +168,9 @@ func (h *holder) setup() error {
 	}
 	h.reg = registry.Dir(state)
 	if h.job.Terms.EventLog != "" {
-		f, err := os.OpenFile(h.job.Terms.EventLog, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		f, err := openEventLog(h.job.Terms.EventLog)
 		if err != nil {
-			return fmt.Errorf("event log: %w", err)
+			return err
 		}
 		h.eventLog = f
 		h.rep.log = f
