@@ -8,6 +8,9 @@ BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man/man1
 # Where bash-completion looks for a command's completion by its name.
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# Where systemd-tmpfiles reads the line that keeps /tmp's cleaning away from
+# the users' contract records (/tmp/ctrun-<uid>).
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 # `make deb` writes ctrun_<version>_<arch>.deb here.
 DEBOUT   ?= bin
 # The version --version prints: git describe of the work tree, unless given
@@ -71,21 +74,23 @@ test-docker: all
 bench: all
 	hack/bench.sh
 
-# The commands, their man pages and the bash completion (one file; the
+# The commands, their man pages, the bash completion (one file; the
 # other commands' names link to it, as bash-completion looks a completion up
-# by the command's name). An uncompressed page an older `make install` left
+# by the command's name) and the tmpfiles.d line. An uncompressed page an older `make install` left
 # is replaced by the compressed one. `make uninstall` removes exactly these.
 INSTALLED := $(addprefix $(BINDIR)/,$(COMMANDS)) \
 	$(addprefix $(MANDIR)/,$(addsuffix .1.gz,$(COMMANDS))) \
-	$(addprefix $(BASHCOMPDIR)/,$(COMMANDS))
+	$(addprefix $(BASHCOMPDIR)/,$(COMMANDS)) \
+	$(TMPFILESDIR)/ctrun.conf
 
 install: all $(MANPAGES)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 $(BINARIES) $(DESTDIR)$(BINDIR)/
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/,$(addsuffix .1,$(COMMANDS)))
 	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/
 	install -m 0644 completion/ctrun $(DESTDIR)$(BASHCOMPDIR)/ctrun
 	for c in $(filter-out ctrun,$(COMMANDS)); do ln -sfn ctrun $(DESTDIR)$(BASHCOMPDIR)/$$c; done
+	install -m 0644 packaging/tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/ctrun.conf
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))

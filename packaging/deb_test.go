@@ -133,6 +133,7 @@ func checkContents(t *testing.T, deb string) {
 		"./usr/share/doc/ctrun/copyright":               "-rw-r--r--",
 		"./usr/share/doc/ctrun/changelog.gz":            "-rw-r--r--",
 		"./usr/share/lintian/overrides/ctrun":           "-rw-r--r--",
+		"./usr/lib/tmpfiles.d/ctrun.conf":               "-rw-r--r--",
 	}
 	for _, c := range commands {
 		want["./usr/bin/"+c] = "-rwxr-xr-x"

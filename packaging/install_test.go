@@ -94,6 +94,7 @@ func TestInstallUninstall(t *testing.T) {
 				want[filepath.Join(comp, c)] = "link -> ctrun"
 			}
 			want[filepath.Join(comp, "ctrun")] = "file -rw-r--r--"
+			want[filepath.Join(tc.prefix, "lib/tmpfiles.d/ctrun.conf")] = "file -rw-r--r--"
 			got := tree(t, dest)
 			if !maps(got, want) {
 				t.Fatalf("installed:\n%s\nwant:\n%s", show(got), show(want))

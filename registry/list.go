@@ -141,27 +141,34 @@ func has(list []string, name string) bool {
 	return false
 }
 
-// Dirs lists the registry directories to look in: the caller's own, and
-// for root every directory named by a running contract init.
+// Dirs lists the registry directories to look in: own (StateDir), the
+// other places the caller's contracts may be recorded (ReadDirs) that are
+// the caller's own directories, and every directory a running contract
+// init names (StateEnv) that belongs to the user the init runs as: for
+// root, every user's; for anyone else, only their own, which finds the
+// contracts an earlier version made under an XDG_RUNTIME_DIR the shell at
+// hand does not name.
 func Dirs(own string) []Dir {
+	euid := os.Geteuid()
 	dirs := []Dir{Dir(own)}
-	if os.Geteuid() != 0 {
-		return dirs
-	}
 	seen := map[string]bool{own: true}
-	for _, pid := range Inits() {
-		uid, err := procfs.Default.Owner(pid)
-		if err != nil || uid == 0 {
-			continue // gone, or root's own: its records are in own
-		}
-		v, ok := procfs.Default.Env(pid, StateEnv)
-		if !ok {
-			continue
-		}
-		d := filepath.Clean(v)
+	add := func(d string, uid int) {
+		d = filepath.Clean(d)
 		if filepath.IsAbs(d) && !seen[d] && ownedBy(d, uid) {
 			seen[d] = true
 			dirs = append(dirs, Dir(d))
+		}
+	}
+	for _, d := range ReadDirs() {
+		add(d, euid)
+	}
+	for _, pid := range Inits() {
+		uid, err := procfs.Default.Owner(pid)
+		if err != nil || (euid != 0 && uid != euid) {
+			continue // gone, or another user's: not the caller's to see
+		}
+		if v, ok := procfs.Default.Env(pid, StateEnv); ok {
+			add(v, uid)
 		}
 	}
 	return dirs

@@ -2,8 +2,8 @@
 // are objects a user can list, watch, signal and take over.
 //
 // A record is a small JSON file named after the contract id in the owner's
-// state directory (StateDir: /run/ctrun for root, the user's
-// $XDG_RUNTIME_DIR/ctrun otherwise). It never claims more than it can
+// state directory (StateDir: /run/ctrun for root, /tmp/ctrun-<uid>
+// otherwise, whatever the environment says). It never claims more than it can
 // prove: whether the holder and the init are alive is checked against the
 // process table (pid and start time) every time a record is read, so a
 // record left by a crash reads as what it is.

@@ -67,7 +67,10 @@ func Adopt(endpoint string, id int, cgroups map[string]string, subtree bool) (In
 	// The control socket blocks no more than any other.
 	var none unix.Timeval
 	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &none)
-	state, _ := registry.StateDir()
+	// The directory the contract is recorded in, which is not always the
+	// caller's StateDir (root adopts a user's contract; a contract an
+	// earlier version made under XDG_RUNTIME_DIR).
+	state := filepath.Dir(endpoint)
 	i := &adopted{
 		control:  control{file: os.NewFile(uintptr(fd), "ctrun-control"), initPid: id},
 		stateDir: state,

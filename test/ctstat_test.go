@@ -61,13 +61,16 @@ func statEnv(t *testing.T, user bool) ([]string, string) {
 	xdg := userRuntimeDir(t)
 	// Made beforehand, as the user's own (0700): a holder makes its watch
 	// socket only if the state directory is already there when it starts.
-	state := filepath.Join(xdg, "ctrun")
-	if err := os.Mkdir(state, 0o700); err != nil {
+	// It is userStateDir whatever XDG_RUNTIME_DIR says; the variable is
+	// given all the same, as a login shell would.
+	state := userStateDir
+	if err := os.Mkdir(state, 0o700); err != nil && !os.IsExist(err) {
 		t.Fatal(err)
 	}
 	if err := os.Chown(state, nobody, nobody); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { os.Remove(state) }) // when empty, as ctrun leaves it
 	return []string{"XDG_RUNTIME_DIR=" + xdg}, state
 }
 

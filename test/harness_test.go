@@ -108,11 +108,19 @@ type call struct {
 	stdin   []byte
 	timeout time.Duration
 	bin     string // the command to run: ctrun when empty
+	// noXDG: as user, without XDG_RUNTIME_DIR (as under cron or sudo -u)
+	// unless env gives one.
+	noXDG bool
 }
+
+// userStateDir is where uid 65534's contracts are made, whatever its
+// XDG_RUNTIME_DIR (registry.StateDir).
+const userStateDir = "/tmp/ctrun-65534"
 
 // userRuntimeDir makes an XDG_RUNTIME_DIR for uid 65534, removed at the
 // end of the test, after checking that nothing is left in ctrun's state
-// directory there (as clean does for root's /run/ctrun).
+// directories, there (where no version puts anything any more) and in
+// userStateDir (as clean does for root's /run/ctrun).
 func userRuntimeDir(t *testing.T) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "ctrun-test-xdg-")
@@ -131,11 +139,13 @@ func userRuntimeDir(t *testing.T) string {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			left, _ := filepath.Glob(filepath.Join(dir, "ctrun", "*"))
+			inState, _ := filepath.Glob(filepath.Join(userStateDir, "*"))
+			left = append(left, inState...)
 			if len(left) == 0 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Errorf("left behind in uid %d's XDG_RUNTIME_DIR:\n  %s", nobody, strings.Join(left, "\n  "))
+				t.Errorf("left behind in uid %d's state directories:\n  %s", nobody, strings.Join(left, "\n  "))
 				break
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -165,7 +175,7 @@ func (c call) command(t *testing.T, ctx context.Context) *exec.Cmd {
 	if c.user {
 		requireRoot(t) // to become 65534
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: nobody, Gid: nobody, Groups: []uint32{}}
-		if !hasEnv(c.env, "XDG_RUNTIME_DIR") {
+		if !hasEnv(c.env, "XDG_RUNTIME_DIR") && !c.noXDG {
 			cmd.Env = append(cmd.Env, "XDG_RUNTIME_DIR="+userRuntimeDir(t))
 		}
 	}

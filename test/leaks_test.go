@@ -47,7 +47,7 @@ func leftovers(stateDirs []string) []string {
 	var left []string
 	left = append(left, strayProcesses()...)
 	left = append(left, strayCgroups()...)
-	for _, d := range append(stateDirs, "/run/ctrun") {
+	for _, d := range append(stateDirs, "/run/ctrun", "/tmp/ctrun-0", userStateDir) {
 		if des, err := os.ReadDir(d); err == nil && len(des) > 0 {
 			for _, de := range des {
 				left = append(left, "state: "+filepath.Join(d, de.Name()))

@@ -260,9 +260,14 @@ func (w *tool) wait(t *testing.T, d time.Duration) string {
 
 func startTool(t *testing.T, bin string, user bool, env []string, args ...string) *tool {
 	t.Helper()
-	c := call{args: args, user: user, env: env}
+	return startToolCall(t, call{bin: bin, args: args, user: user, env: env})
+}
+
+// startToolCall is startTool for any call (c.bin the tool).
+func startToolCall(t *testing.T, c call) *tool {
+	t.Helper()
 	cmd := c.command(t, context.Background())
-	cmd.Path, cmd.Args = bin, append([]string{filepath.Base(bin)}, args...)
+	cmd.Args[0] = filepath.Base(c.bin)
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
