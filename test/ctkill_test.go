@@ -14,9 +14,9 @@ import (
 	"time"
 )
 
-// runKill runs ctkill to the end, as root or as uid 65534 (with env: give
-// it the XDG_RUNTIME_DIR the user's ctrun was given, or it looks in a
-// registry of its own).
+// runKill runs ctkill to the end, as root or as uid 65534 (with env, and
+// an XDG_RUNTIME_DIR of its own when env has none: as a shell would; where
+// the user's contracts are found does not depend on it).
 func runKill(t *testing.T, user bool, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -52,7 +52,7 @@ func runKill(t *testing.T, user bool, env []string, args ...string) result {
 }
 
 // killEnv is the environment ctrun and ctkill share: the user's
-// XDG_RUNTIME_DIR (both must find the same registry), nothing for root.
+// XDG_RUNTIME_DIR (as one login shell would give both), nothing for root.
 func killEnv(t *testing.T, user bool) []string {
 	t.Helper()
 	if !user {

@@ -205,11 +205,16 @@ func TestAdopt(t *testing.T) {
 			t.Fatalf("adopting an unknown id: %d %q", r.code, r.stderr)
 		}
 		if user {
-			// Another user (root) may adopt it, but a different user may
-			// not: run as 65534 with its own runtime dir.
-			other := run(t, call{args: []string{"-a", strconv.Itoa(id)}, user: true})
-			if other.code != 124 {
-				t.Fatalf("another user adopted it: %d %q", other.code, other.stderr)
+			// Root may adopt it, but a different user may not: uid 65533.
+			// (Uid 65534 with another XDG_RUNTIME_DIR is the same user,
+			// who sees the same contracts: TestUserAdoptsWhateverXDG.)
+			other := exec.Command(ctrun, "-a", strconv.Itoa(id))
+			other.Env = []string{"PATH=/usr/bin:/bin"}
+			other.Dir = binDir
+			other.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody - 1, Gid: nobody - 1, Groups: []uint32{}}}
+			out, err := other.CombinedOutput()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 124 || !strings.Contains(string(out), "no such contract") {
+				t.Fatalf("another user adopted it: %v %q", err, out)
 			}
 		}
 		adopter, _, stderr := start(t, call{args: []string{"-v", "-a", strconv.Itoa(id)}, user: user, env: env})
