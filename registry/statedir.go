@@ -30,9 +30,11 @@ import (
 // for every user on every system, in and out of containers, whatever /run
 // allows. What /tmp costs: a cleaner that removes old files (systemd-tmpfiles
 // ages /tmp by 10 days on several distributions) must leave /tmp/ctrun-*
-// alone (the package installs tmpfiles.d's "x /tmp/ctrun-*" line for it,
-// and tmpreaper and tmpwatch leave sockets and non-empty directories); and
-// another user who makes /tmp/ctrun-<uid> first can keep the user from
+// alone (the package installs tmpfiles.d's "x /tmp/ctrun-*" line for it;
+// tmpreaper and tmpwatch, which remove old regular files such as records,
+// must be told the same: ctrun(1), FILES); a service with systemd's
+// PrivateTmp has a /tmp of its own, whose contracts are seen from inside
+// it only; and another user who makes /tmp/ctrun-<uid> first can keep the user from
 // starting contracts (refused, never used: EnsureDir says whose it is).
 //
 // Contracts made by earlier versions under $XDG_RUNTIME_DIR/ctrun are
