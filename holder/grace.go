@@ -1,29 +1,21 @@
 package holder
 
 import (
-	"fmt"
-	"os"
-	"strconv"
 	"time"
+
+	"github.com/ctrun/ctrun/terms"
 )
 
 // GraceEnv names the environment variable that sets how long the members
-// of a contract may outlive a user's stop before they are killed (seconds,
-// a decimal number; default DefaultGrace, as docker stop's).
-const GraceEnv = "CTRUN_GRACE"
+// of a contract may outlive a user's stop (see terms.GraceEnv, where it is
+// parsed for ctrun and ctkill alike).
+const GraceEnv = terms.GraceEnv
 
 // DefaultGrace is the grace period after a stop.
-const DefaultGrace = 10 * time.Second
+const DefaultGrace = terms.DefaultGrace
 
 // stopGrace reads GraceEnv.
 func stopGrace() (time.Duration, error) {
-	v := os.Getenv(GraceEnv)
-	if v == "" {
-		return DefaultGrace, nil
-	}
-	s, err := strconv.ParseFloat(v, 64)
-	if err != nil || s < 0 || s > 1e6 {
-		return 0, fmt.Errorf("%s=%q: not a number of seconds", GraceEnv, v)
-	}
-	return time.Duration(s * float64(time.Second)), nil
+	d, _, err := terms.EnvGrace()
+	return d, err
 }
