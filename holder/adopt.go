@@ -23,6 +23,12 @@ import (
 func Adopt(ctx context.Context, job Job) int {
 	h := &holder{ctx: ctx, job: job, rep: newReporter(job.Report, job.Terms.Verbosity)}
 	id := job.Terms.Adopt
+	var err error
+	// The adopter's stops have the same grace as a new contract's.
+	if h.grace, err = stopGrace(); err != nil {
+		h.rep.errorf("%v", err)
+		return ExitInternal
+	}
 	state, err := registry.StateDir()
 	if err != nil {
 		h.rep.errorf("%v", err)
@@ -89,6 +95,7 @@ func (c *contract) takeOver(entry *registry.Entry, info runtime.AdoptInfo) error
 	id := c.res.id
 	rec.Holder = registry.Self()
 	rec.Watch = h.watchPath()
+	rec.Grace = h.grace.String()
 	if err := h.reg.Write(rec); err != nil {
 		return err
 	}
