@@ -15,7 +15,7 @@ const optstring = "s:ap:rlnS"
 // ctkill(1) has the rest.
 const help = usage + `
 
-Signal or list the members of a process contract.
+Signal, list or stop the members of a process contract.
 
   -s, --signal=signal  the signal, by name (TERM, SIGTERM, any case) or
                        number; 0 checks only (default: TERM)
