@@ -66,8 +66,12 @@ func (s *stopper) throughHolder(e *registry.Entry) (left bool, err error) {
 			return s.leftBehind(e), nil
 		case ready[1]:
 			// Empty. The holder cleans up and returns: give it a
-			// moment, so that what the caller looks at next is tidy.
-			pollFDs([]int{h}, min(until(deadline), time.Second))
+			// moment, so that what the caller looks at next is tidy;
+			// unless it is PID 1 of ctkill's own PID namespace (a
+			// container's entrypoint), whose end would end ctkill too.
+			if e.Holder.Pid != 1 {
+				pollFDs([]int{h}, min(until(deadline), time.Second))
+			}
 			return false, nil
 		case ownKill && !time.Now().Before(s.killAt()):
 			ownKill = false
