@@ -246,3 +246,59 @@ func TestCtkillStopInherited(t *testing.T) {
 		}
 	})
 }
+
+// A contract adopted (ctrun -a) is stopped through its new holder. Root
+// may adopt a user's contract: the user's ctkill -S is then refused (root's
+// holder is not theirs to signal), and root's goes through.
+func TestCtkillStopAdopted(t *testing.T) {
+	t.Run("by its owner", func(t *testing.T) {
+		asRootAndUser(t, func(t *testing.T, user bool) { testCtkillStopAdopted(t, user, false) })
+	})
+	t.Run("a user's, by root", func(t *testing.T) {
+		requireRoot(t)
+		testCtkillStopAdopted(t, true, true)
+	})
+}
+
+// testCtkillStopAdopted orphans a contract of root's or of the user's,
+// has it adopted by its owner or by root, and stops it with ctkill -S.
+func testCtkillStopAdopted(t *testing.T, user, rootAdopts bool) {
+	clean(t)
+	env := killEnv(t, user)
+	dir := sharedDir(t)
+	cmd, _, id := startContract(t, user, env, dir, `sleep 100 & echo $CTRUN_CTID > $1/id; wait`)
+	ls := listWhen(t, user, env, id, "sh and sleep", func(ls []listed) bool {
+		return slices.Equal(comms(ls), []string{"sh", "sleep"})
+	})
+	cmd.Process.Kill()
+	waitExit(t, cmd, 10*time.Second)
+	adoptAsUser := user && !rootAdopts
+	var aenv []string
+	if adoptAsUser {
+		aenv = env
+	}
+	adopter, _, astderr := start(t, call{args: []string{"-v", "-a", strconv.Itoa(id)}, user: adoptAsUser, env: aenv})
+	eventually(t, 10*time.Second, "the adoption", func() bool { return strings.Contains(astderr.String(), "adopted") })
+	if rootAdopts {
+		r := runKill(t, true, env, "-S", strconv.Itoa(id))
+		if r.code != 1 || !strings.Contains(r.stderr, "only root can stop it") || strings.Count(r.stderr, "\n") != 1 {
+			t.Fatalf("the user's ctkill -S of a contract root adopted: exit %d, stderr %q", r.code, r.stderr)
+		}
+		for _, l := range ls {
+			if !alive(l.host) {
+				t.Fatalf("member %v was hurt by a refused stop", l)
+			}
+		}
+	}
+	if r := runKill(t, adoptAsUser, env, "-S", strconv.Itoa(id)); r.code != 0 || r.stderr != "" {
+		t.Fatalf("ctkill -S of the adopted contract: exit %d: %s\nadopter:\n%s", r.code, r.stderr, astderr)
+	}
+	for _, l := range ls {
+		if alive(l.host) {
+			t.Errorf("member %v outlived the stop", l)
+		}
+	}
+	if code := waitExit(t, adopter, 10*time.Second); code != 123 || !strings.Contains(astderr.String(), "will not be restarted") {
+		t.Fatalf("adopter exit %d, want 123 after a user stop:\n%s", code, astderr)
+	}
+}

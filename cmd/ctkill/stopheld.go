@@ -11,6 +11,7 @@ import (
 	"github.com/ctrun/ctrun/procfs"
 	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/runtime"
+	"github.com/ctrun/ctrun/stream"
 )
 
 // throughHolder asks the contract's holder for the stop, and waits for it
@@ -124,7 +125,15 @@ func openHolder(e *registry.Entry, sig unix.Signal) (int, error) {
 	}
 	st := procfs.ParseStatus(b)
 	uid, ok := st.Uid.At(0)
-	if owner := e.Dir.Owner(); !ok || uid != owner || (owner != os.Geteuid() && os.Geteuid() != 0) {
+	owner := e.Dir.Owner()
+	switch {
+	case ok && uid == owner && (owner == os.Geteuid() || os.Geteuid() == 0):
+	case ok && uid == 0 && os.Geteuid() != 0:
+		unix.Close(fd)
+		return -1, failf("contract %d is held by ctrun pid %d, which runs as root (it adopted the contract): only root can stop it", e.ID, pid)
+	case ok && uid == 0 && rootHolder(pid):
+		// Root adopted a user's contract (ctrun -a).
+	default:
 		unix.Close(fd)
 		return -1, failf("contract %d: its record names as holder pid %d, which is not its owner's ctrun: refusing to signal it", e.ID, pid)
 	}
@@ -133,4 +142,22 @@ func openHolder(e *registry.Entry, sig unix.Signal) (int, error) {
 		return -1, failf("contract %d: its holder, ctrun pid %d, ignores %s (it was started with it ignored): ask with another signal, e.g. -s TERM", e.ID, pid, signalName(sig))
 	}
 	return fd, nil
+}
+
+// rootHolder says whether root's process pid is a holder: it serves a
+// holder's event socket, named for it, in root's own state directory. A
+// user's record naming a root process as its holder (root adopts users'
+// contracts with ctrun -a) is believed only so: no user can put a socket
+// there, nor have pid serve one.
+func rootHolder(pid int) bool {
+	state, err := registry.StateDir()
+	if err != nil {
+		return false
+	}
+	conn, err := stream.Dial(stream.SocketPath(state, pid), pid, 0, time.Now().Add(time.Second))
+	if err != nil || conn == nil {
+		return false
+	}
+	conn.Close()
+	return true
 }
