@@ -302,3 +302,36 @@ func testCtkillStopAdopted(t *testing.T, user, rootAdopts bool) {
 		t.Fatalf("adopter exit %d, want 123 after a user stop:\n%s", code, astderr)
 	}
 }
+
+// ctkill -S waits for the contract to empty no longer than the grace and
+// a margin: a holder that does not carry the stop out (stopped here) makes
+// it give up with exit 3 and a line that says so. The stop stays asked
+// for: once the holder runs again, it stops the contract.
+func TestCtkillStopNotEmpty(t *testing.T) {
+	asRootAndUser(t, func(t *testing.T, user bool) {
+		clean(t)
+		env := killEnv(t, user)
+		dir := sharedDir(t)
+		cmd, stderr, id := startContract(t, user, append(slices.Clone(env), "CTRUN_GRACE=0.2"), dir,
+			`sleep 100 & echo $CTRUN_CTID > $1/id; wait`, "-v", "-r", "0")
+		ls := listWhen(t, user, env, id, "sh and sleep", func(ls []listed) bool {
+			return slices.Equal(comms(ls), []string{"sh", "sleep"})
+		})
+		if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		r := runKill(t, user, env, "-S", strconv.Itoa(id))
+		if r.code != 3 || !strings.Contains(r.stderr, "still not empty") || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("ctkill -S with the holder stopped: exit %d, stderr %q; want 3", r.code, r.stderr)
+		}
+		for _, l := range ls {
+			if !alive(l.host) {
+				t.Errorf("member %v ended though the holder never passed the stop on", l)
+			}
+		}
+		cmd.Process.Signal(syscall.SIGCONT)
+		if code := waitExit(t, cmd, 10*time.Second); code != 123 || strings.Contains(stderr.String(), "restart 1") {
+			t.Fatalf("once continued, ctrun exit %d, want 123 and no restart:\n%s", code, stderr)
+		}
+	})
+}
