@@ -77,7 +77,7 @@ func run(args []string) int {
 	}
 	if req.mode == modeStop {
 		if req.grace, req.graceSet, err = terms.EnvGrace(); err != nil {
-			fmt.Fprintf(os.Stderr, "ctkill: %v\n", err)
+			fmt.Fprintf(os.Stderr, "ctkill: %v\n%s\n", err, usage)
 			return exitUsage
 		}
 	}
