@@ -155,8 +155,12 @@ var cases = []completionCase{
 	{"ctstat ids attached", []string{"ctstat", "-i1576"}, []string{"-i15766"}},
 	{"ctstat interval is one's own", []string{"ctstat", ""}, nil},
 
-	{"ctkill options", []string{"ctkill", "-"}, []string{"-s", "-a", "-p", "-r", "-l", "-n", "--signal", "--all", "--pid", "--random", "--list", "--numeric", "--help", "--version"}},
+	{"ctkill options", []string{"ctkill", "-"}, []string{"-s", "-a", "-p", "-r", "-l", "-n", "-S", "--signal", "--all", "--pid", "--random", "--list", "--numeric", "--stop", "--help", "--version"}},
 	{"ctkill long options", []string{"ctkill", "--r"}, []string{"--random"}},
+	{"ctkill --stop", []string{"ctkill", "--st"}, []string{"--stop"}},
+	{"stop signals only", []string{"ctkill", "-S", "-s", ""}, []string{"HUP", "INT", "QUIT", "TERM"}},
+	{"stop signals only, spelled out", []string{"ctkill", "--stop", "--signal", "SIG"}, []string{"SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM"}},
+	{"the contract to stop", []string{"ctkill", "-S", ""}, []string{"15725", "15766"}},
 	{"signals", []string{"ctkill", "-s", "S"}, []string{"SEGV", "STKFLT", "STOP", "SYS"}},
 	{"signals with SIG", []string{"ctkill", "-s", "SIGK"}, []string{"SIGKILL"}},
 	{"a signal attached", []string{"ctkill", "-sTE"}, []string{"-sTERM"}},

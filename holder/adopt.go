@@ -96,6 +96,7 @@ func (c *contract) takeOver(entry *registry.Entry, info runtime.AdoptInfo) error
 	id := c.res.id
 	rec.Holder = registry.Self()
 	rec.Watch = h.watchPath()
+	rec.Grace = h.grace.String()
 	if err := h.reg.Write(rec); err != nil {
 		return err
 	}

@@ -299,5 +299,6 @@ func (c *contract) record(id int, cgroups map[string]string) *registry.Record {
 		Parent:  c.h.parent(),
 		PidNS:   c.h.pidNS(),
 		Held:    &c.h.mech,
+		Grace:   c.h.grace.String(),
 	}
 }

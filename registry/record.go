@@ -79,6 +79,17 @@ type Record struct {
 	// its record is kept only so that what its init leaves (endpoint,
 	// cgroups) is collected should the init be killed.
 	Husk bool `json:"husk,omitempty"`
+	// Grace is how long the holder lets members outlive a user's stop
+	// before it kills them (a Go duration, "10s"; empty: not recorded, as
+	// before holders wrote it): ctkill --stop waits that long, and a
+	// margin, for the holder to empty the contract.
+	Grace string `json:"grace,omitempty"`
+}
+
+// StopGrace is the holder's grace period as recorded, and whether one is.
+func (r *Record) StopGrace() (time.Duration, bool) {
+	d, err := time.ParseDuration(r.Grace)
+	return d, err == nil && d >= 0
 }
 
 // OwnPidNS is the caller's PID namespace (nsfs inode), 0 if unknown.

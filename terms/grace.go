@@ -61,13 +61,21 @@ func Grace(t Terms, getenv func(string) string) (time.Duration, error) {
 	if t.GraceSet {
 		return t.Grace, nil
 	}
+	d, _, err := EnvGrace(getenv)
+	return d, err
+}
+
+// EnvGrace reads GraceEnv through getenv: the grace it sets and whether it
+// sets one (unset or empty: DefaultGrace, false). ctkill --stop takes the
+// same variable for the contracts it stops itself.
+func EnvGrace(getenv func(string) string) (time.Duration, bool, error) {
 	v := getenv(GraceEnv)
 	if v == "" {
-		return DefaultGrace, nil
+		return DefaultGrace, false, nil
 	}
 	d, err := ParseGrace(v)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", GraceEnv, err)
+		return 0, false, fmt.Errorf("%s: %w", GraceEnv, err)
 	}
-	return d, nil
+	return d, true, nil
 }

@@ -103,3 +103,33 @@ func TestGracePrecedence(t *testing.T) {
 		}
 	}
 }
+
+// EnvGrace, which ctkill --stop reads, says whether the variable set a
+// grace, and names the variable when its value is bad.
+func TestEnvGrace(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want time.Duration
+		set  bool
+		bad  bool
+	}{
+		{"", DefaultGrace, false, false},
+		{"3", 3 * time.Second, true, false},
+		{"0.5", 500 * time.Millisecond, true, false},
+		{"x", 0, false, true},
+		{"1e3", 0, false, true},
+	} {
+		got, set, err := EnvGrace(func(k string) string {
+			if k == GraceEnv {
+				return tc.env
+			}
+			return ""
+		})
+		if got != tc.want || set != tc.set || (err != nil) != tc.bad {
+			t.Errorf("%s=%q: %v, %v, %v; want %v, %v, error %v", GraceEnv, tc.env, got, set, err, tc.want, tc.set, tc.bad)
+		}
+		if err != nil && !strings.Contains(err.Error(), GraceEnv) {
+			t.Errorf("%s=%q: error %q does not name the variable", GraceEnv, tc.env, err)
+		}
+	}
+}

@@ -251,6 +251,7 @@ func TestRestricted(t *testing.T) {
 		{"MemberSignalNoEvent", false, checkMemberSignal},
 		{"Strict", false, checkStrict},
 		{"CtstatCtkill", false, checkCompanions},
+		{"CtkillStop", false, checkCtkillStop},
 		{"NoZombies", true, checkNoZombies},
 		{"StopSignals", true, checkStopSignals},
 	}
@@ -438,6 +439,57 @@ func checkCompanions(t *testing.T, r restriction) {
 		t.Fatal(err)
 	}
 	waitExit(t, cmd, 10*time.Second)
+}
+
+// ctkill -S, run in the same environment, stops a restarting daemon and
+// a setsid member through the holder: no restart, ctrun returns as for
+// SIGTERM, nothing is left. Where ctkill on the host sees the contract's
+// pids (no namespace of the environment's own), it also stops the
+// contract once orphaned (its holder killed), held as it is there.
+func checkCtkillStop(t *testing.T, r restriction) {
+	for _, orphan := range []bool{false, true} {
+		name := "held"
+		if orphan {
+			name = "orphaned"
+		}
+		t.Run(name, func(t *testing.T) {
+			if orphan && (r.pid1 || r.netns) {
+				t.Skip("the holder's end is the environment's (pid1), or its pids are not the host's (netns)")
+			}
+			env, _ := statEnv(t, r.user)
+			dir := sharedDir(t)
+			idFile := filepath.Join(dir, "id")
+			u := uniqueSleep(60)
+			script := "setsid sleep " + u + " & sleep " + u + " & echo $CTRUN_CTID > " + idFile + "; wait"
+			cmd, stderr := startIn(t, r, call{args: []string{"-v", "-r", "0", "-f", "signal", "sh", "-c", script}, env: env})
+			id := readPidFile(t, idFile)
+			eventually(t, 10*time.Second, "both sleeps", func() bool { return len(sleepers(u)) == 2 })
+			flags := append([]string{"-join", itoa(ctrunPid(t, r, cmd))}, r.filterFlags()...)
+			if orphan {
+				cmd.Process.Kill()
+				waitExit(t, cmd, 10*time.Second)
+				flags = r.filterFlags()
+			}
+			res := runRestricted(t, call{args: []string{"-S", itoa(id)}, env: env, user: r.user}, ctkillBin, flags)
+			// As PID 1, ctrun's end is its namespace's, and so may be
+			// that of a ctkill run there (docker exec): SIGKILL.
+			if r.pid1 && res.code == 128+int(syscall.SIGKILL) && res.stderr == "" {
+				res.code = 0
+			}
+			if res.code != 0 || res.stderr != "" {
+				t.Fatalf("ctkill -S %d: exit %d: %s\nctrun:\n%s", id, res.code, res.stderr, stderr)
+			}
+			if left := sleepers(u); len(left) > 0 {
+				t.Errorf("members %v outlived ctkill -S", left)
+			}
+			if orphan {
+				return
+			}
+			if code := waitExit(t, cmd, 10*time.Second); code != 123 || strings.Contains(stderr.String(), "restart 1") {
+				t.Errorf("ctrun exit %d, want 123 and no restart:\n%s", code, stderr)
+			}
+		})
+	}
 }
 
 // As PID 1, ctrun reaps every orphan: the command sees no zombie in its

@@ -9,13 +9,13 @@ import (
 
 // optstring is ctkill's letters, for getopt.Parse and for where --help and
 // --version may stand.
-const optstring = "s:ap:rln"
+const optstring = "s:ap:rlnS"
 
 // help is --help's answer: the usage line and, in short, the options;
 // ctkill(1) has the rest.
 const help = usage + `
 
-Signal or list the members of a process contract.
+Signal, list or stop the members of a process contract.
 
   -s, --signal=signal  the signal, by name (TERM, SIGTERM, any case) or
                        number; 0 checks only (default: TERM)
@@ -24,11 +24,18 @@ Signal or list the members of a process contract.
   -r, --random         signal one member chosen at random, and print it
   -l, --list           list the members: host pid, pid inside, name
   -n, --numeric        with -l: host pids only
+  -S, --stop           stop the contract as ctrun stops on TERM: the signal
+                       (TERM, INT, HUP or QUIT) to the command, then to
+                       every member left, SIGKILL after CTRUN_GRACE seconds
+                       (default 10); through its holder, so no restart
+                       follows, or directly when it is orphaned; returns
+                       once the contract is empty
       --help           print this help and exit
       --version        print the version and exit
 
 Exit status: 0 done; 1 no such contract, not a member, nothing to signal,
-or refused; 2 usage error.
+or refused; 2 usage error; 3 (-S) the contract was still not empty 5
+seconds after the grace period.
 See ctkill(1).
 `
 

@@ -14,6 +14,7 @@ var longOptions = map[string]byte{
 	"random":  'r',
 	"list":    'l',
 	"numeric": 'n',
+	"stop":    'S',
 }
 
 // shortForms rewrites the long options before the first operand (or "--")

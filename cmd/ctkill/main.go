@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -22,15 +23,19 @@ import (
 	"github.com/ctrun/ctrun/procfs"
 	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/runtime"
+	"github.com/ctrun/ctrun/terms"
 )
 
-const usage = `usage: ctkill [-s signal] [-a | -p pid | -r] ctid | ctkill -l [-n] ctid`
+const usage = `usage: ctkill [-s signal] [-a | -p pid | -r] ctid | ctkill -l [-n] ctid | ctkill -S [-s signal] ctid`
 
 // Exit statuses.
 const (
 	exitOK    = 0
 	exitFail  = 1 // no such contract, not a member, nothing to signal, refused
 	exitUsage = 2
+	// exitNotEmpty: -S asked for the stop, but the contract was still not
+	// empty the grace period and a margin after it (stopMargin).
+	exitNotEmpty = 3
 )
 
 // failf makes the one-line reason ctkill exits 1 with.
@@ -46,6 +51,7 @@ const (
 	modePid    mode = 'p'
 	modeRandom mode = 'r'
 	modeList   mode = 'l'
+	modeStop   mode = 'S'
 )
 
 type request struct {
@@ -54,6 +60,10 @@ type request struct {
 	pid     int  // -p
 	numeric bool // -l -n
 	id      int
+	// grace is -S's grace period (GraceEnv); graceSet: the environment
+	// set it, rather than the default.
+	grace    time.Duration
+	graceSet bool
 }
 
 func run(args []string) int {
@@ -65,8 +75,17 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "ctkill: %v\n%s\n", err, usage)
 		return exitUsage
 	}
+	if req.mode == modeStop {
+		if req.grace, req.graceSet, err = terms.EnvGrace(os.Getenv); err != nil {
+			fmt.Fprintf(os.Stderr, "ctkill: %v\n%s\n", err, usage)
+			return exitUsage
+		}
+	}
 	if err := do(req); err != nil {
 		fmt.Fprintf(os.Stderr, "ctkill: %v\n", err)
+		if errors.Is(err, errNotEmpty) {
+			return exitNotEmpty
+		}
 		return exitFail
 	}
 	return exitOK
@@ -91,7 +110,7 @@ func parse(args []string) (request, error) {
 				return request{}, err
 			}
 			sigGiven = true
-		case 'a', 'r', 'l':
+		case 'a', 'r', 'l', 'S':
 			if req.mode != 0 && req.mode != mode(o.Letter) {
 				return request{}, fmt.Errorf("-%c and -%c exclude each other", req.mode, o.Letter)
 			}
@@ -116,6 +135,9 @@ func parse(args []string) (request, error) {
 	}
 	if req.numeric && req.mode != modeList {
 		return request{}, errors.New("-n goes with -l only")
+	}
+	if req.mode == modeStop && !isStopSignal(req.sig) {
+		return request{}, fmt.Errorf("-S: a stop is asked for by TERM, INT, HUP or QUIT, not %s", signalName(req.sig))
 	}
 	switch len(operands) {
 	case 0:
@@ -153,6 +175,9 @@ func do(req request) error {
 	e, err := find(req.id)
 	if err != nil {
 		return err
+	}
+	if req.mode == modeStop {
+		return stop(e, req)
 	}
 	ms, err := members(e)
 	if err != nil {

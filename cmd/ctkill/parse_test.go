@@ -23,6 +23,18 @@ func TestParse(t *testing.T) {
 		{[]string{"--random=1", "7"}, request{}, "option --random takes no argument"},
 		{[]string{"-a", "--random", "7"}, request{}, "-a and -r exclude each other"},
 		{[]string{"-r"}, request{}, "no contract id given"},
+		{[]string{"-S", "7"}, request{mode: modeStop, sig: unix.SIGTERM, id: 7}, ""},
+		{[]string{"--stop", "--signal=int", "7"}, request{mode: modeStop, sig: unix.SIGINT, id: 7}, ""},
+		{[]string{"-sQUIT", "-S", "7"}, request{mode: modeStop, sig: unix.SIGQUIT, id: 7}, ""},
+		{[]string{"-S", "-s", "1", "7"}, request{mode: modeStop, sig: unix.SIGHUP, id: 7}, ""},
+		{[]string{"-S", "-s", "KILL", "7"}, request{}, "-S: a stop is asked for by TERM, INT, HUP or QUIT, not SIGKILL"},
+		{[]string{"-S", "-s", "0", "7"}, request{}, "-S: a stop is asked for by TERM, INT, HUP or QUIT, not signal 0"},
+		{[]string{"-S", "-a", "7"}, request{}, "-S and -a exclude each other"},
+		{[]string{"-r", "--stop", "7"}, request{}, "-r and -S exclude each other"},
+		{[]string{"-S", "-p", "3", "7"}, request{}, "-S and -p exclude each other"},
+		{[]string{"-S", "-n", "7"}, request{}, "-n goes with -l only"},
+		{[]string{"--stop=now", "7"}, request{}, "option --stop takes no argument"},
+		{[]string{"-S"}, request{}, "no contract id given"},
 	} {
 		got, err := parse(tc.args)
 		switch {
