@@ -150,7 +150,7 @@ func TestCtkillStopRefused(t *testing.T) {
 		{"with -p", false, nil, []string{"-p", "5", "-S", sid}, 2, "exclude each other"},
 		{"with -l", false, nil, []string{"-l", "-S", sid}, 2, "exclude each other"},
 		{"stop takes no value", false, nil, []string{"--stop=1", sid}, 2, "takes no argument"},
-		{"bad grace", false, []string{"CTRUN_GRACE=soon"}, []string{"-S", sid}, 2, "CTRUN_GRACE=\"soon\""},
+		{"bad grace", false, []string{"CTRUN_GRACE=soon"}, []string{"-S", sid}, 2, "CTRUN_GRACE: \"soon\" is not a number of seconds"},
 		{"negative grace", false, []string{"CTRUN_GRACE=-1"}, []string{"-S", sid}, 2, "CTRUN_GRACE"},
 	} {
 		r := runKill(t, tc.user, tc.env, tc.args...)
