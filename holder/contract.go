@@ -10,6 +10,7 @@ import (
 	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/runtime"
 	"github.com/ctrun/ctrun/terms"
+	"github.com/ctrun/ctrun/testhook"
 )
 
 // contract is one run of the command: one contract, from creation to the
@@ -189,6 +190,7 @@ func (c *contract) create() error {
 		c.abort()
 		return err
 	}
+	testhook.Reached(testhook.Started, inst.InitPid())
 	if h.previous != 0 {
 		c.handOver()
 	} else {
@@ -243,6 +245,7 @@ func (c *contract) handOver() {
 	if !h.job.Terms.Transfer {
 		return
 	}
+	testhook.Reached(testhook.HandOver, c.inst.InitPid())
 	// -t: what the failed contract inherited (and its other sub-contracts
 	// made to be inherited) now belongs to this one.
 	moved, err := registry.Reparent(registry.Dirs(string(h.reg)), h.previous, id)
@@ -299,5 +302,6 @@ func (c *contract) record(id int, cgroups map[string]string) *registry.Record {
 		Parent:  c.h.parent(),
 		PidNS:   c.h.pidNS(),
 		Held:    &c.h.mech,
+		Claim:   c.inst.Claim(),
 	}
 }
