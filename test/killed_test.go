@@ -24,7 +24,7 @@ import (
 // a start (a few milliseconds on an idle machine, more under load), the
 // command's run, its crash, the teardown and the restart.
 func TestKilledHolderSweep(t *testing.T) {
-	delays := []time.Duration{0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 65, 80, 100, 130, 160, 200, 260, 330, 420}
+	delays := []time.Duration{0, 1, 2, 3, 5, 7, 10, 14, 20, 30, 45, 65, 90, 130, 200, 300}
 	asRootAndUser(t, func(t *testing.T, user bool) {
 		env, state := killedEnv(t, user)
 		before := snapshot(state)
