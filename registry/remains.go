@@ -45,15 +45,62 @@ func (d Dir) CollectRemains() []error {
 			}
 			continue
 		}
+		find := localProcess
 		if c.PidNS != 0 && ownNS != 0 && c.PidNS != ownNS {
-			continue // its pids mean nothing here
+			// Made by a ctrun inside a contract: its pids are that
+			// namespace's, which only the host's /proc shows below
+			// its own (inside a contract, the host's claims are as
+			// foreign, and their processes out of sight).
+			if ownNS != HostPidNS() {
+				continue
+			}
+			find = foreignProcess
 		}
-		d.collectClaim(c)
+		d.collectClaim(c, find)
 	}
 	d.collectTemps()
 	d.collectEndpoints()
 	RemoveIfEmpty(string(d))
 	return errs
+}
+
+// localProcess finds p, named in the caller's PID namespace: its pid
+// here, if it runs.
+func localProcess(p Process) (int, bool) { return p.Pid, p.Alive() }
+
+// foreignProcess finds p, named in a PID namespace below the caller's (a
+// claim of a ctrun inside a contract): a running process started at p's
+// start time (the same in every namespace) that has p's pid in one of its
+// namespaces. It returns its pid here.
+func foreignProcess(p Process) (int, bool) {
+	if p.Pid <= 0 {
+		return 0, false
+	}
+	pids, err := procfs.Default.Pids()
+	if err != nil {
+		return 0, true // cannot tell: taken for alive
+	}
+	var scratch procfs.Scratch
+	for _, pid := range pids {
+		st, err := procfs.Default.Stat(pid)
+		if err != nil || st.StartTime != p.Start || st.State.Exited() {
+			continue
+		}
+		status, err := procfs.Default.Status(pid, &scratch)
+		if err != nil {
+			continue
+		}
+		for i := 1; ; i++ {
+			nspid, ok := status.NSPid.At(i)
+			if !ok {
+				break
+			}
+			if nspid == p.Pid {
+				return pid, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // removeGrace is how old a file without a claim must be before it is taken
@@ -66,12 +113,12 @@ const removeGrace = 10 * time.Second
 const cgroupWait = 500 * time.Millisecond
 
 // collectClaim removes what claim c names if its holder is gone and
-// nothing of it can still run a command.
-func (d Dir) collectClaim(c *Claim) {
-	if c.Holder.Alive() {
+// nothing of it can still run a command; find finds the claim's processes.
+func (d Dir) collectClaim(c *Claim, find func(Process) (int, bool)) {
+	if _, alive := find(c.Holder); alive {
 		return // holding, or still making it
 	}
-	if c.Init.Alive() {
+	if pid, alive := find(c.Init); alive {
 		if c.Made {
 			// Ours runs: it keeps an orphaned contract, or ends (it
 			// saw its holder go before the go) and cleans up itself.
@@ -79,7 +126,7 @@ func (d Dir) collectClaim(c *Claim) {
 		}
 		// libcontainer's init, or ours before it was told anything:
 		// no command can have started. End it, and so its namespaces.
-		killProcess(c.Init)
+		killProcess(Process{Pid: pid, Start: c.Init.Start})
 	}
 	d.removeClaimed(c)
 }

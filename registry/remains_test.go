@@ -22,7 +22,7 @@ func TestCollectRemainsClaims(t *testing.T) {
 		{"a live holder's, still making it", Claim{Holder: Self()}, false},
 		{"an orphaned contract's, its init running ours", Claim{Holder: dead, Init: Self(), Made: true}, false},
 		{"a dead holder's whose init is gone", Claim{Holder: dead, Init: dead, Made: true}, true},
-		{"another PID namespace's", Claim{Holder: dead, PidNS: 1}, false},
+		{"a dead holder's in a PID namespace below", Claim{Holder: dead, PidNS: 1}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := Dir(t.TempDir())
