@@ -170,11 +170,18 @@ func (c *contract) create() error {
 	// Read once here: the record is written on another goroutine. The
 	// record's name is the contract id, known once the init runs; the
 	// init is told where it is so it can remove it if orphaned. Writing
-	// it overlaps with the command's start.
+	// it overlaps with setting up what follows the contract's events.
 	cgroups := inst.CgroupPaths()
 	recorded := make(chan error, 1)
 	go func() { recorded <- h.reg.Write(c.record(id, cgroups)) }()
 	c.observe()
+	// The record is there before the command may run: a holder killed
+	// once it is told to go leaves an orphaned contract, which only its
+	// record lists.
+	if err := <-recorded; err != nil {
+		c.abort()
+		return err
+	}
 	// The tracer loaded while the instance was made. Without it, the
 	// init learns of members' signals itself.
 	err := inst.Start(runtime.Start{
@@ -182,11 +189,6 @@ func (c *contract) create() error {
 		Notify: !h.tracer.ready(), Report: h.initReports(),
 	})
 	if err != nil {
-		<-recorded
-		c.abort()
-		return err
-	}
-	if err := <-recorded; err != nil {
 		c.abort()
 		return err
 	}
