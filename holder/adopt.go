@@ -10,6 +10,7 @@ import (
 	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/runtime"
 	"github.com/ctrun/ctrun/terms"
+	"github.com/ctrun/ctrun/testhook"
 )
 
 // Adopt makes the caller the holder of the orphaned contract job.Terms.Adopt
@@ -58,7 +59,7 @@ func Adopt(ctx context.Context, job Job) int {
 	if len(h.job.Argv) > 0 {
 		h.job.Path = h.job.Argv[0]
 	}
-	inst, info, err := runtime.Adopt(entry.Dir.EndpointPath(id), id, entry.Cgroups, entry.Subtree())
+	inst, info, err := runtime.Adopt(entry.Dir.EndpointPath(id), id, entry.Cgroups, entry.Subtree(), entry.Claim)
 	if err != nil {
 		if errors.Is(err, runtime.ErrHeld) {
 			err = fmt.Errorf("contract %d has a holder", id)
@@ -104,6 +105,7 @@ func (c *contract) takeOver(entry *registry.Entry, info runtime.AdoptInfo) error
 		// Keep the record the directory owner's, or it would be refused.
 		_ = os.Lchown(h.reg.Path(id), owner, -1)
 	}
+	testhook.Reached(testhook.Adopted, id)
 	c.observe()
 	c.partial = true
 	c.obs.Adopt(members(entry), info.CommandNSPid)

@@ -10,6 +10,7 @@ import (
 	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/runtime"
 	"github.com/ctrun/ctrun/terms"
+	"github.com/ctrun/ctrun/testhook"
 )
 
 // contract is one run of the command: one contract, from creation to the
@@ -169,11 +170,18 @@ func (c *contract) create() error {
 	// Read once here: the record is written on another goroutine. The
 	// record's name is the contract id, known once the init runs; the
 	// init is told where it is so it can remove it if orphaned. Writing
-	// it overlaps with the command's start.
+	// it overlaps with setting up what follows the contract's events.
 	cgroups := inst.CgroupPaths()
 	recorded := make(chan error, 1)
 	go func() { recorded <- h.reg.Write(c.record(id, cgroups)) }()
 	c.observe()
+	// The record is there before the command may run: a holder killed
+	// once it is told to go leaves an orphaned contract, which only its
+	// record lists.
+	if err := <-recorded; err != nil {
+		c.abort()
+		return err
+	}
 	// The tracer loaded while the instance was made. Without it, the
 	// init learns of members' signals itself.
 	err := inst.Start(runtime.Start{
@@ -181,14 +189,10 @@ func (c *contract) create() error {
 		Notify: !h.tracer.ready(), Report: h.initReports(),
 	})
 	if err != nil {
-		<-recorded
 		c.abort()
 		return err
 	}
-	if err := <-recorded; err != nil {
-		c.abort()
-		return err
-	}
+	testhook.Reached(testhook.Started, inst.InitPid())
 	if h.previous != 0 {
 		c.handOver()
 	} else {
@@ -243,6 +247,7 @@ func (c *contract) handOver() {
 	if !h.job.Terms.Transfer {
 		return
 	}
+	testhook.Reached(testhook.HandOver, c.inst.InitPid())
 	// -t: what the failed contract inherited (and its other sub-contracts
 	// made to be inherited) now belongs to this one.
 	moved, err := registry.Reparent(registry.Dirs(string(h.reg)), h.previous, id)
@@ -300,5 +305,6 @@ func (c *contract) record(id int, cgroups map[string]string) *registry.Record {
 		PidNS:   c.h.pidNS(),
 		Held:    &c.h.mech,
 		Grace:   c.h.grace.String(),
+		Claim:   c.inst.Claim(),
 	}
 }

@@ -1,5 +1,10 @@
 package holder
 
+import (
+	"github.com/ctrun/ctrun/registry"
+	"github.com/ctrun/ctrun/testhook"
+)
+
 // finish removes what the contract left once holding is over: the init's
 // remains, the record, the instance's files and cgroups. A husk is let go
 // instead: its init stays for the sub-contracts and cleans up after them.
@@ -12,8 +17,13 @@ func (c *contract) finish() {
 		return
 	}
 	c.reapInit()
-	c.h.reg.Remove(c.res.id)
+	testhook.Reached(testhook.Teardown, 0)
+	// What the instance made goes before the record: a holder killed
+	// in between leaves a dead contract's record, which the next ctstat
+	// collects with its endpoint and cgroups.
 	c.inst.Destroy()
+	c.h.reg.Remove(c.res.id)
+	registry.RemoveIfEmpty(string(c.h.reg))
 	if c.h.rep.watch != nil {
 		c.h.rep.watch.Forget(c.res.id)
 	}

@@ -93,6 +93,8 @@ type holder struct {
 	// process in it.
 	pid1     bool
 	eventLog *os.File
+	// swept is closed once what killed holders left is collected.
+	swept chan struct{}
 }
 
 // Run holds the job's contracts until the terms say ctrun returns, and
@@ -191,6 +193,14 @@ func (h *holder) setup() error {
 	if h.signals, err = newSignalRelay(); err != nil {
 		return err
 	}
+	// Collect what killed holders and dead contracts of this user left,
+	// while the contract is made (after the event socket is there: an
+	// empty state directory goes); close waits for it.
+	h.swept = make(chan struct{})
+	go func() {
+		defer close(h.swept)
+		_ = registry.Sweep([]registry.Dir{h.reg})
+	}()
 	return nil
 }
 
@@ -203,6 +213,9 @@ func (h *holder) watchPath() string {
 }
 
 func (h *holder) close() {
+	if h.swept != nil {
+		<-h.swept
+	}
 	h.rep.flush()
 	if h.rep.watch != nil {
 		h.rep.watch.Close()

@@ -42,6 +42,7 @@ func (f *fakeInstance) Wait() error                                { f.note("wai
 func (f *fakeInstance) Abandon() bool                              { f.note("abandon"); return false }
 func (f *fakeInstance) Destroy()                                   { f.note("destroy") }
 func (f *fakeInstance) PidNamespace() (dev, ino uint64, err error) { return 0, 0, unix.ENOENT }
+func (f *fakeInstance) Claim() string                              { return "" }
 func (f *fakeInstance) CgroupPaths() map[string]string             { return nil }
 
 func msgName(t int32) string {

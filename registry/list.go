@@ -306,6 +306,7 @@ func list(dirs []Dir, o ListOptions) ([]Entry, []error, []int) {
 	if o.Collect {
 		for _, d := range dirs {
 			d.collectHolderSockets()
+			errs = append(errs, d.CollectRemains()...)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -340,6 +341,18 @@ func Stale(path string) bool {
 	defer unix.Close(fd)
 	err = unix.Connect(fd, &unix.SockaddrUnix{Name: path})
 	return errors.Is(err, unix.ECONNREFUSED)
+}
+
+// Sweep collects what dead contracts and killed holders left in dirs (as
+// List with Collect does), for the commands that do not list: ctwatch,
+// and ctrun as it starts. Inside a contract nothing is collected: the
+// records' pids are not this namespace's.
+func Sweep(dirs []Dir) []error {
+	if InsideContract() {
+		return nil
+	}
+	_, errs := List(dirs, ListOptions{Collect: true})
+	return errs
 }
 
 // InheritedBy lists the contracts inherited by contract id (from es, a

@@ -79,6 +79,9 @@ type Record struct {
 	// its record is kept only so that what its init leaves (endpoint,
 	// cgroups) is collected should the init be killed.
 	Husk bool `json:"husk,omitempty"`
+	// Claim names the claim on what its holder made for the contract
+	// (see Claim), released by whoever holds it last.
+	Claim string `json:"claim,omitempty"`
 	// Grace is how long the holder lets members outlive a user's stop
 	// before it kills them (a Go duration, "10s"; empty: not recorded, as
 	// before holders wrote it): ctkill --stop waits that long, and a
@@ -114,11 +117,33 @@ func (d Dir) Write(r *Record) error {
 	if err != nil {
 		return fmt.Errorf("record contract %d: %w", r.ID, err)
 	}
-	final := d.Path(r.ID)
-	tmp := final + ".tmp"
+	if err := writeAtomic(d.Path(r.ID), b); err != nil {
+		return fmt.Errorf("record contract %d: %w", r.ID, err)
+	}
+	return nil
+}
+
+// writeAtomic writes b to final through a temporary file named after the
+// writer (TempName), renamed into place: a reader never sees half a file,
+// two writers never share a temporary file, and one left by a writer
+// killed half-way is known to be its (see collectTemps).
+func writeAtomic(final string, b []byte) error {
+	tmp := TempName(final, os.Getpid())
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		if err = writeRename(tmp, final, b); !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		// A collector outside our PID namespace took us for gone and
+		// removed the file between the write and the rename.
+	}
+	return err
+}
+
+func writeRename(tmp, final string, b []byte) error {
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
-		return fmt.Errorf("record contract %d: %w", r.ID, err)
+		return err
 	}
 	_, werr := f.Write(b)
 	cerr := f.Close()
@@ -130,10 +155,17 @@ func (d Dir) Write(r *Record) error {
 	}
 	if werr != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("record contract %d: %w", r.ID, werr)
 	}
-	return nil
+	return werr
 }
+
+// TempName is the temporary file writer pid writes final through.
+func TempName(final string, pid int) string {
+	return final + "." + strconv.Itoa(pid) + TempSuffix
+}
+
+// TempSuffix ends the name of a file being written.
+const TempSuffix = ".tmp"
 
 // MarkHusk records that contract id is over while its init stays on
 // (see Record.Husk). Root holding a user's contract (adopted) writes as

@@ -28,6 +28,8 @@ type adopted struct {
 	cgroups  map[string]string
 	endpoint string
 	subtree  bool
+	// claim is the name of the claim its maker left (registry.Claim).
+	claim string
 
 	exit *exitWatch
 }
@@ -41,7 +43,10 @@ type adopted struct {
 // subtree: the contract has no PID namespace of its own (see package
 // mechanism): killing its init would not end its members, which the init
 // is asked to kill instead.
-func Adopt(endpoint string, id int, cgroups map[string]string, subtree bool) (Instance, AdoptInfo, error) {
+//
+// claim names the claim of the holder that made it ("" for none), which is
+// released with the rest once the contract is over.
+func Adopt(endpoint string, id int, cgroups map[string]string, subtree bool, claim string) (Instance, AdoptInfo, error) {
 	pidfd, err := unix.PidfdOpen(id, 0)
 	if err != nil {
 		return nil, AdoptInfo{}, fmt.Errorf("contract %d: %w", id, err)
@@ -78,10 +83,14 @@ func Adopt(endpoint string, id int, cgroups map[string]string, subtree bool) (In
 		cgroups:  cgroups,
 		endpoint: endpoint,
 		subtree:  subtree,
+		claim:    claim,
 		exit:     newExitWatch(),
 	}
 	return i, reply, nil
 }
+
+// Claim names the claim of the holder that made the contract.
+func (i *adopted) Claim() string { return i.claim }
 
 // Start does nothing: the command of an adopted contract runs already.
 func (i *adopted) Start(Start) error { return nil }
@@ -125,6 +134,10 @@ func (i *adopted) Destroy() {
 	}
 	if i.endpoint != "" {
 		_ = os.Remove(i.endpoint)
+	}
+	if i.claim != "" {
+		// In the contract's own directory (root may adopt a user's).
+		registry.Dir(filepath.Dir(i.endpoint)).ReleaseClaim(i.claim)
 	}
 	registry.RemoveIfEmpty(i.stateDir)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ctrun/ctrun/runtime/cinit"
 	"github.com/ctrun/ctrun/runtime/cinit/wire"
 	"github.com/ctrun/ctrun/spec"
+	"github.com/ctrun/ctrun/testhook"
 )
 
 // created is an instance this holder made with libcontainer: the init is
@@ -31,6 +32,10 @@ type created struct {
 	config    configFile
 	cgroups   map[string]string
 	endpoint  string
+	// claim is the holder's claim on what it makes (registry.Claim),
+	// written before anything is made; claimed once it is.
+	claim   registry.Claim
+	claimed bool
 
 	exit *exitWatch
 }
@@ -45,24 +50,38 @@ func Create(ctx context.Context, o Options) (inst Instance, err error) {
 	i := &created{opts: o, stateDir: state, exit: newExitWatch()}
 	defer func() {
 		if err != nil {
+			i.abortInit()
 			i.Destroy()
 		}
 	}()
+	// Before anything is made, say what will be: a holder killed from
+	// now on leaves remains a collector can tell from a live holder's.
+	i.claim = registry.Claim{Name: o.Name, Holder: registry.Self(), PidNS: registry.OwnPidNS()}
+	if os.Geteuid() == 0 {
+		i.claim.CgroupParents = ownCgroupDirs()
+	}
+	reg := registry.Dir(state)
 	// The state directory may vanish between ensureDir and its use when
-	// another holder finds it empty and removes it: try once more.
+	// another holder finds it empty and removes it: try once more. Once
+	// the claim is in it, it is not empty.
 	for attempt := 0; ; attempt++ {
 		if err = registry.EnsureDir(state); err != nil {
 			return nil, err
 		}
-		i.rootfs = filepath.Join(state, o.Name+".root")
-		if err = spec.Rootfs(i.rootfs); err == nil {
+		if err = reg.WriteClaim(&i.claim); err == nil {
 			break
 		}
 		if attempt > 0 || !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
 	}
-	i.lcRoot = filepath.Join(state, o.Name+".lc")
+	i.claimed = true
+	testhook.Reached(testhook.Claimed, 0)
+	i.rootfs = filepath.Join(state, o.Name+registry.RootfsSuffix)
+	if err = spec.Rootfs(i.rootfs); err != nil {
+		return nil, err
+	}
+	i.lcRoot = filepath.Join(state, o.Name+registry.LibcontainerSuffix)
 
 	self, err := os.Executable()
 	if err != nil {
@@ -107,6 +126,7 @@ func Create(ctx context.Context, o Options) (inst Instance, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("create contract instance: %w", err)
 	}
+	testhook.Reached(testhook.LibcontainerState, 0)
 
 	files, err := openInitFiles(o)
 	if err != nil {
@@ -133,24 +153,54 @@ func Create(ctx context.Context, o Options) (inst Instance, err error) {
 	// runs; encoding/json works out each type's fields on first use, a few
 	// milliseconds for this one. Do that now, while the init starts.
 	go func() { _, _ = json.Marshal(cfg) }()
-	if err := i.container.Run(i.process); err != nil {
+	// Run in its two steps: once Start returns, libcontainer's init
+	// waits for the exec FIFO, and would wait for good should the holder
+	// die now; the claim names it first, so that a collector ends it.
+	if err := i.container.Start(i.process); err != nil {
 		return nil, fmt.Errorf("start contract instance: %w", err)
 	}
-	// libcontainer's state is of no use once the init runs, and an
-	// orphaned contract could not remove it: drop it now.
-	_ = os.RemoveAll(i.lcRoot)
 	pid, err := i.process.Pid()
 	if err != nil {
 		return nil, fmt.Errorf("contract init pid: %w", err)
 	}
 	i.initPid = pid
+	i.claim.Init = registry.ProcessOf(pid)
+	if err := reg.WriteClaim(&i.claim); err != nil {
+		return nil, err
+	}
+	testhook.Reached(testhook.InitWaiting, pid)
+	if err := i.container.Exec(); err != nil {
+		return nil, fmt.Errorf("start contract instance: %w", err)
+	}
+	// libcontainer's state is of no use once the init runs, and an
+	// orphaned contract could not remove it: drop it now, before the
+	// claim lets the init clean up after itself.
+	_ = os.RemoveAll(i.lcRoot)
 	// Until Go writes the full configuration, this one tells the init
 	// what to remove should the holder die before it says go.
 	if err := i.config.write(wire.Config{Rootfs: i.rootfs, Cgroups: i.cgroupList()}); err != nil {
 		return nil, err
 	}
+	i.claim.Made = true
+	if err := reg.WriteClaim(&i.claim); err != nil {
+		return nil, err
+	}
+	testhook.Reached(testhook.InitMade, pid)
 	return i, nil
 }
+
+// abortInit ends and reaps an init that a failed Create started (it may
+// wait for its exec FIFO, or for the go).
+func (i *created) abortInit() {
+	if i.initPid <= 0 {
+		return
+	}
+	_ = unix.Kill(i.initPid, unix.SIGKILL)
+	_ = i.Wait()
+}
+
+// Claim is the instance's name, which its claim is known by.
+func (i *created) Claim() string { return i.opts.Name }
 
 // cgroupList is the contract's cgroup directories, in no order.
 func (i *created) cgroupList() []string {
@@ -232,42 +282,21 @@ func (i *created) Destroy() {
 	if i.container != nil {
 		_ = i.container.Destroy()
 	}
+	testhook.Reached(testhook.Destroying, 0)
 	if i.lcRoot != "" {
 		_ = os.RemoveAll(i.lcRoot)
 	}
 	if i.rootfs != "" {
-		_ = removeRootfs(i.rootfs)
+		_ = registry.RemoveRootfs(i.rootfs)
 	}
 	if i.endpoint != "" {
 		// The init removes it as it exits, unless it was killed.
 		_ = os.Remove(i.endpoint)
 	}
+	if i.claimed {
+		// Last, and only once all it names is gone: what is left is
+		// the next collector's.
+		registry.Dir(i.stateDir).ReleaseClaim(i.opts.Name)
+	}
 	registry.RemoveIfEmpty(i.stateDir)
-}
-
-// removeRootfs removes a contract's root directory, if the init has not
-// already: empty mount points and symlinks only, never anything reached
-// through a mount (an entry on another device is left alone).
-func removeRootfs(dir string) error {
-	var st unix.Stat_t
-	if err := unix.Lstat(dir, &st); err != nil {
-		return err
-	}
-	des, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, de := range des {
-		p := filepath.Join(dir, de.Name())
-		var cst unix.Stat_t
-		if unix.Lstat(p, &cst) != nil || cst.Dev != st.Dev {
-			continue
-		}
-		if de.IsDir() {
-			_ = unix.Rmdir(p)
-		} else {
-			_ = unix.Unlink(p)
-		}
-	}
-	return unix.Rmdir(dir)
 }

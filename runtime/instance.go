@@ -64,6 +64,10 @@ type Instance interface {
 	// CgroupPaths are the contract's cgroup directories, by controller
 	// (none when it has no cgroup).
 	CgroupPaths() map[string]string
+	// Claim names the holder's claim on what was made for the instance
+	// (registry.Claim; "" for none), which the record keeps so that an
+	// adopter can release it.
+	Claim() string
 }
 
 // Start is what the holder settles once a contract instance is made.

@@ -106,6 +106,9 @@ func (m *subreaperMaker) Create(ctx context.Context, o Options) (inst Instance, 
 	return i, nil
 }
 
+// Claim: a subreaper instance makes nothing on the host to claim.
+func (i *subreaped) Claim() string { return "" }
+
 // Start hands the init its configuration and lets it start the command.
 func (i *subreaped) Start(s Start) error {
 	i.endpoint = s.Endpoint

@@ -26,7 +26,7 @@ import (
 // It returns left when someone else has become its holder meanwhile: the
 // stop is then that holder's to make.
 func (s *stopper) itself(e *registry.Entry) (left bool, err error) {
-	inst, info, err := runtime.Adopt(e.Dir.EndpointPath(s.id), s.id, e.Cgroups, e.Subtree())
+	inst, info, err := runtime.Adopt(e.Dir.EndpointPath(s.id), s.id, e.Cgroups, e.Subtree(), e.Claim)
 	if errors.Is(err, runtime.ErrHeld) {
 		if e, err = s.again(); err != nil || e == nil {
 			return false, err

@@ -59,7 +59,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	w := &watch{opts: o, out: stdout, errw: stderr, state: state, dirs: registry.Dirs(state), holders: map[string]bool{}, refused: map[string]bool{}, follow: map[int]bool{}, told: map[int]bool{}}
+	dirs := registry.Dirs(state)
+	// What killed holders and dead contracts left goes first.
+	_ = registry.Sweep(dirs)
+	w := &watch{opts: o, out: stdout, errw: stderr, state: state, dirs: dirs, holders: map[string]bool{}, refused: map[string]bool{}, follow: map[int]bool{}, told: map[int]bool{}}
 	return w.run(ctx)
 }
 

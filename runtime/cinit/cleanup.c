@@ -124,6 +124,27 @@ static void remove_parent_if_empty(const char *path)
 	}
 }
 
+/*
+ * Remove the holder's claim on what it made for the contract (see
+ * registry/claim.go): "<name>.claim" beside the rootfs "<name>.root". It
+ * goes last, once everything it names is gone, so that a collector still
+ * finds it should the init be killed half-way.
+ */
+static void remove_claim(const char *rootfs)
+{
+	const size_t slen = sizeof(CT_ROOTFS_SUFFIX) - 1;
+	if (!rootfs || rootfs[0] != '/')
+		return;
+	size_t n = strlen(rootfs);
+	if (n <= slen || strcmp(rootfs + n - slen, CT_ROOTFS_SUFFIX) != 0)
+		return;
+	char path[4096];
+	if ((size_t)snprintf(path, sizeof(path), "%.*s" CT_CLAIM_SUFFIX, (int)(n - slen), rootfs) >= sizeof(path))
+		return;
+	unlink(path);
+	remove_parent_if_empty(path);
+}
+
 void ct_cleanup_orphan(struct state *s)
 {
 	const struct config *c = &s->cfg;
@@ -146,4 +167,6 @@ void ct_cleanup_orphan(struct state *s)
 		remove_stale_holder_sockets(c->record);
 		remove_parent_if_empty(c->record);
 	}
+	/* The rootfs went with the command's start (or just before this). */
+	remove_claim(c->rootfs);
 }

@@ -81,7 +81,9 @@ const (
 // mode or a probe), the name every init takes, the nonce name a process
 // takes for a moment (NonceName), and the socket names in the state
 // directory: "holder-<pid>.sock" (a holder's event stream) and
-// "<id>.sock" (a contract's endpoint).
+// "<id>.sock" (a contract's endpoint); a contract made with libcontainer
+// has the rootfs directory "<name>.root" and its holder's claim on what it
+// made "<name>.claim" (registry.Claim).
 const (
 	InitArg          = "contract-init" // CT_INIT_ARG
 	InitSubreaperArg = "subreaper"     // CT_INIT_SUBREAPER_ARG
@@ -91,6 +93,8 @@ const (
 	nonceFormat      = "ctn-%08x"      // CT_NONCE_FORMAT
 	HolderSockPrefix = "holder-"       // CT_HOLDER_SOCK_PREFIX
 	SockSuffix       = ".sock"         // CT_SOCK_SUFFIX
+	RootfsSuffix     = ".root"         // CT_ROOTFS_SUFFIX
+	ClaimSuffix      = ".claim"        // CT_CLAIM_SUFFIX
 	configMagic      = "CTRUNCF1"      // CT_CONFIG_MAGIC
 	configMagicLen   = 8               // CT_CONFIG_MAGIC_LEN
 )

@@ -63,6 +63,9 @@ _Static_assert(sizeof(CT_CONFIG_MAGIC) - 1 == CT_CONFIG_MAGIC_LEN, "CT_CONFIG_MA
  * moment: a process name holds 15 bytes. A holder's event socket is
  * "holder-<host pid>.sock" in the state directory, next to the contracts'
  * endpoints "<id>.sock"; an orphaned contract's init removes stale ones.
+ * A contract made with libcontainer has the rootfs directory
+ * "<name>.root", and its holder's claim on what it made for it
+ * "<name>.claim" (registry/claim.go), which goes last.
  */
 #define CT_INIT_ARG "contract-init"
 /* argv[2]: "<binary> contract-init subreaper" is the init in subreaper
@@ -76,6 +79,8 @@ _Static_assert(sizeof(CT_CONFIG_MAGIC) - 1 == CT_CONFIG_MAGIC_LEN, "CT_CONFIG_MA
 #define CT_NONCE_FORMAT CT_NONCE_PREFIX "%08x"
 #define CT_HOLDER_SOCK_PREFIX "holder-"
 #define CT_SOCK_SUFFIX ".sock"
+#define CT_ROOTFS_SUFFIX ".root"
+#define CT_CLAIM_SUFFIX ".claim"
 
 /* configuration flags */
 #define CT_F_NOORPHAN 0x1 /* holder gone: kill every member */

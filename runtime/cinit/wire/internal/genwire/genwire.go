@@ -58,10 +58,11 @@ func groups() []group {
 		{"Flags of a MsgSent record; MaxTargets bounds its targets.", [][2]string{
 			{"SentAll", "CT_SENT_ALL"}, {"SentHasCode", "CT_SENT_HASCODE"}, {"MaxTargets", "CT_MAX_TARGETS"},
 		}},
-		{"Names both sides use: the init's argv[1] (and argv[2] for subreaper\n// mode or a probe), the name every init takes, the nonce name a process\n// takes for a moment (NonceName), and the socket names in the state\n// directory: \"holder-<pid>.sock\" (a holder's event stream) and\n// \"<id>.sock\" (a contract's endpoint).", [][2]string{
+		{"Names both sides use: the init's argv[1] (and argv[2] for subreaper\n// mode or a probe), the name every init takes, the nonce name a process\n// takes for a moment (NonceName), and the socket names in the state\n// directory: \"holder-<pid>.sock\" (a holder's event stream) and\n// \"<id>.sock\" (a contract's endpoint); a contract made with libcontainer\n// has the rootfs directory \"<name>.root\" and its holder's claim on what it\n// made \"<name>.claim\" (registry.Claim).", [][2]string{
 			{"InitArg", "CT_INIT_ARG"}, {"InitSubreaperArg", "CT_INIT_SUBREAPER_ARG"}, {"InitProbeArg", "CT_INIT_PROBE_ARG"},
 			{"InitName", "CT_INIT_NAME"}, {"NoncePrefix", "CT_NONCE_PREFIX"}, {"nonceFormat", "CT_NONCE_FORMAT"},
 			{"HolderSockPrefix", "CT_HOLDER_SOCK_PREFIX"}, {"SockSuffix", "CT_SOCK_SUFFIX"},
+			{"RootfsSuffix", "CT_ROOTFS_SUFFIX"}, {"ClaimSuffix", "CT_CLAIM_SUFFIX"},
 			{"configMagic", "CT_CONFIG_MAGIC"}, {"configMagicLen", "CT_CONFIG_MAGIC_LEN"},
 		}},
 	}
