@@ -251,6 +251,7 @@ func TestRestricted(t *testing.T) {
 		{"MemberSignalNoEvent", false, checkMemberSignal},
 		{"Strict", false, checkStrict},
 		{"CtstatCtkill", false, checkCompanions},
+		{"Inside", false, checkInside},
 		{"NoZombies", true, checkNoZombies},
 		{"StopSignals", true, checkStopSignals},
 	}
