@@ -35,6 +35,7 @@ sub=$(cat $D/sub.id)
 ctstat -j > $D/all.j 2>&1
 ctstat -v -i $sub > $D/sub.v 2>&1
 ctkill -l $sub > $D/sub.l 2>&1
+ctrun -a $sub > $D/sub.adopt 2>&1; echo $? >> $D/sub.adopt
 # ctkill from inside: the sub-contract's member, by its pid here.
 ctkill -s KILL -p $(awk 'NR == 1 { print $1 }' $D/sub.l) $sub > $D/sub.kill 2>&1; echo $? >> $D/sub.kill
 while [ -n "$(ctstat -i $sub | tail -n +2)" ]; do sleep 0.02; done
@@ -127,6 +128,10 @@ func TestInsideContract(t *testing.T) {
 		ls := parseList(t, read("sub.l"))
 		if len(ls) != 1 || ls[0].ns != subNS || ls[0].comm != "sleep" || ls[0].host == subNS {
 			t.Errorf("inside, ctkill -l %d: %+v, want its sleep by its pid here and %d in the sub-contract", subID, ls, subNS)
+		}
+		// Adopting needs the host's pids: refused inside, said why.
+		if a := read("sub.adopt"); !strings.Contains(a, "from inside a contract") || !strings.HasSuffix(a, "\n124\n") {
+			t.Errorf("inside, ctrun -a %d: %q, want a refusal (124)", subID, a)
 		}
 		if k := read("sub.kill"); k != "0\n" {
 			t.Errorf("inside, ctkill -s KILL -p of the sub-contract's member: %q", k)
