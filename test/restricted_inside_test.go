@@ -17,6 +17,8 @@ ctstat -j -i $CTRUN_CTID > $D/own.j 2>&1
 ctrun -l none sh -c 'echo $CTRUN_CTID > $D/sub.tmp; mv $D/sub.tmp $D/sub.id; exec sleep 60' || exit 90
 until [ -s $D/sub.id ]; do sleep 0.02; done
 sub=$(cat $D/sub.id)
+# Its command writes the id before it becomes the sleep.
+until [ "$(ctkill -l $sub | awk '{ print $3 }')" = sleep ]; do sleep 0.02; done
 ctstat -j > $D/all.j 2>&1
 ctkill -s KILL $sub > $D/kill 2>&1; echo $? >> $D/kill
 while [ -n "$(ctstat -i $sub | tail -n +2)" ]; do sleep 0.02; done
