@@ -43,6 +43,12 @@ func Adopt(ctx context.Context, job Job) int {
 		h.rep.errorf("cannot adopt: %v", err)
 		return ExitInternal
 	}
+	if entry.Inside {
+		// Its init, and what the holder would follow, are known here by
+		// other pids than the host pids a holder works with.
+		h.rep.errorf("cannot adopt contract %d from inside a contract: adopt it from the host (ctrun -a %d there)", id, id)
+		return ExitInternal
+	}
 	if entry.State != registry.Orphaned && entry.State != registry.Inherited {
 		h.rep.errorf("cannot adopt contract %d: it is %s by ctrun pid %d", id, entry.State, entry.Holder.Pid)
 		return ExitInternal

@@ -273,6 +273,19 @@ func (c *contract) abort() {
 	c.h.reg.Remove(c.res.id)
 }
 
+// initProcess names the contract's init for its record: by host pid, and
+// for ctstat, ctkill and ctwatch run inside the contract by its namespace
+// (where it is pid 1), or, held without one, by its pid in the holder's.
+func (c *contract) initProcess(id int, start uint64) registry.Process {
+	p := registry.Process{Pid: id, Start: start}
+	if _, ino, err := c.inst.PidNamespace(); err == nil {
+		p.NS, p.NSPid = ino, 1
+	} else {
+		p.NS, p.NSPid = registry.OwnPidNS(), c.inst.InitPid()
+	}
+	return p
+}
+
 func (c *contract) record(id int, cgroups map[string]string) *registry.Record {
 	t := c.h.job.Terms
 	own, _ := registry.StartTime(os.Getpid())
@@ -281,8 +294,8 @@ func (c *contract) record(id int, cgroups map[string]string) *registry.Record {
 		ID: id,
 		// Host pids (a nested ctrun learnt them); start times read here
 		// are the same in every namespace.
-		Holder: registry.Process{Pid: c.h.hostPid, Start: own},
-		Init:   registry.Process{Pid: id, Start: initStart},
+		Holder: registry.Process{Pid: c.h.hostPid, Start: own, NS: registry.OwnPidNS(), NSPid: os.Getpid()},
+		Init:   c.initProcess(id, initStart),
 		Terms: registry.Terms{
 			Informative: t.Informative.Names(),
 			Fatal:       t.Fatal.Names(),

@@ -69,6 +69,7 @@ func TestDeb(t *testing.T) {
 	t.Run("contents", func(t *testing.T) { checkContents(t, deb) })
 	t.Run("lintian", func(t *testing.T) { checkLintian(t, deb) })
 	t.Run("dpkg --root", func(t *testing.T) { checkInstalled(t, deb) })
+	t.Run("iproute2's ctstat", func(t *testing.T) { checkDiversion(t, deb) })
 }
 
 func checkControl(t *testing.T, deb, arch string) {
@@ -211,17 +212,8 @@ func checkLintian(t *testing.T, deb string) {
 // checkInstalled installs the package with dpkg into a scratch root (an
 // empty dpkg database of its own), runs the installed ctrun, and purges it.
 func checkInstalled(t *testing.T, deb string) {
-	root := t.TempDir()
-	admin := filepath.Join(root, "var/lib/dpkg")
-	for _, d := range []string{"info", "updates", "triggers"} {
-		if err := os.MkdirAll(filepath.Join(admin, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(admin, "status"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	command(t, "dpkg", "--root="+root, "-i", deb)
+	root, admin := scratchRoot(t)
+	dpkg(t, root, "-i", deb)
 	if s := command(t, "dpkg-query", "--admindir="+admin, "-W", "-f=${Status}", "ctrun"); s != "install ok installed" {
 		t.Fatalf("dpkg says ctrun is %q", s)
 	}
@@ -242,7 +234,7 @@ func checkInstalled(t *testing.T, deb string) {
 		t.Errorf("installed ctrun true: %v\n%s", err, out)
 	}
 
-	command(t, "dpkg", "--root="+root, "-P", "ctrun")
+	dpkg(t, root, "-P", "ctrun")
 	var left []string
 	filepath.Walk(filepath.Join(root, "usr"), func(p string, fi os.FileInfo, err error) error {
 		if err == nil && !fi.IsDir() {
@@ -253,6 +245,31 @@ func checkInstalled(t *testing.T, deb string) {
 	if len(left) > 0 {
 		t.Errorf("left after dpkg -P: %v", left)
 	}
+}
+
+// scratchRoot makes a root with an empty dpkg database of its own, and
+// returns it with that database's directory.
+func scratchRoot(t *testing.T) (root, admin string) {
+	t.Helper()
+	root = t.TempDir()
+	admin = filepath.Join(root, "var/lib/dpkg")
+	for _, d := range []string{"info", "updates", "triggers"} {
+		if err := os.MkdirAll(filepath.Join(admin, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(admin, "status"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root, admin
+}
+
+// dpkg runs dpkg on the scratch root. The maintainer scripts run without
+// a chroot (the root has no shell to run them in), as Debian's bootstrap
+// tools run them; they honour DPKG_ROOT (packaging/preinst).
+func dpkg(t *testing.T, root string, args ...string) string {
+	t.Helper()
+	return command(t, "dpkg", append([]string{"--root=" + root, "--force-script-chrootless"}, args...)...)
 }
 
 // field is one field of the package's control file ("" when absent).

@@ -57,6 +57,8 @@ size=$(find "$root/usr" \( -type f -o -type l \) -printf '%s\n' -o -printf '1024
 subst packaging/control.in >"$root/DEBIAN/control"
 (cd "$root" && find usr -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
 chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
+# The maintainer scripts divert iproute2's /usr/bin/ctstat (see preinst).
+install -m 0755 packaging/preinst packaging/postrm "$root/DEBIAN/"
 find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 deb=$out/ctrun_${version}_${arch}.deb

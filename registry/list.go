@@ -45,7 +45,28 @@ type Entry struct {
 	// PidNSIno is the inode of a live contract's PID namespace, as its
 	// init was checked (0: not known).
 	PidNSIno uint64
+	// Seen are the pids of its init and holder as the caller sees them.
+	Seen Seen
+	// Inside: the record's pids are host pids the caller cannot see (it
+	// runs inside a contract); Seen was found by a view.
+	Inside bool
 }
+
+// Seen are a contract's processes as the caller sees them: on the host,
+// the record's host pids; inside a contract, the pids there of those in
+// view, 0 for one outside it (the holder of the caller's own contract).
+type Seen struct {
+	Init, Holder int
+}
+
+// InitPid is the pid of the contract's init as the caller sees it: what
+// to look for in /proc (the contract id is its host pid).
+func (e *Entry) InitPid() int { return e.Seen.Init }
+
+// HolderPid is the pid of the contract's holder as the caller sees it, 0
+// when it runs outside the caller's view (what SO_PEERCRED then says of
+// it: stream.Dial).
+func (e *Entry) HolderPid() int { return e.Seen.Holder }
 
 // EndpointPath is the contract's endpoint (see runtime/cinit/wire/protocol.h).
 func (d Dir) EndpointPath(id int) string {
@@ -112,24 +133,42 @@ func (d Dir) Read(id int) (*Record, error) {
 // maxRecord bounds what Read takes in: a record is about a kilobyte.
 const maxRecord = 1 << 20
 
-// StateOf works out a record's state from the process table: the record
+// stateOf works out an entry's state from the process table: the record
 // never has the last word on whether a contract lives. A contract without
 // a holder is inherited (not orphaned) when it was made with the option
 // inherit from inside a contract that is a regent and is still alive;
 // parent looks that contract up.
-func StateOf(r *Record, parent func(id int) *Record) State {
+func stateOf(e *Entry, parent func(id int) *Entry) State {
 	switch {
-	case !r.Init.Alive():
+	case !e.initAlive():
 		return Dead
-	case r.Holder.Alive():
+	case e.holderAlive():
 		return Owned
 	}
-	if r.Parent != 0 && has(r.Terms.Options, "inherit") && parent != nil {
-		if p := parent(r.Parent); p != nil && has(p.Terms.Options, "regent") && p.Init.Alive() {
+	if e.Parent != 0 && has(e.Terms.Options, "inherit") && parent != nil {
+		if p := parent(e.Parent); p != nil && has(p.Terms.Options, "regent") && p.initAlive() {
 			return Inherited
 		}
 	}
 	return Orphaned
+}
+
+// initAlive: inside a contract, an entry is only made of a record whose
+// init the view found alive.
+func (e *Entry) initAlive() bool { return e.Inside || e.Init.Alive() }
+
+// holderAlive: inside a contract, a holder in view was found alive; one
+// outside it (the holder of the caller's own contract) cannot be looked
+// at, so the init, which keeps its holder's control socket, is asked.
+func (e *Entry) holderAlive() bool {
+	if !e.Inside {
+		return e.Holder.Alive()
+	}
+	if e.Seen.Holder != 0 {
+		return true
+	}
+	held, err := e.Dir.held(e.ID, e.Seen.Init)
+	return err == nil && held
 }
 
 func has(list []string, name string) bool {
@@ -227,6 +266,7 @@ func list(dirs []Dir, o ListOptions) ([]Entry, []error, []int) {
 		want[id] = true
 	}
 	ownNS := OwnPidNS()
+	var v *view // made when a record needs it
 	var out []Entry
 	var errs []error
 	seen := map[int]bool{}
@@ -254,26 +294,35 @@ func list(dirs []Dir, o ListOptions) ([]Entry, []error, []int) {
 				}
 				continue
 			}
-			if r.PidNS != 0 && ownNS != 0 && r.PidNS != ownNS {
-				// Written inside another PID namespace: its pids mean
-				// nothing here, so it can neither be judged nor collected.
-				continue
+			e := Entry{Record: *r, Dir: d, Seen: Seen{Init: r.ID, Holder: r.Holder.Pid}}
+			if r.PidNS != 0 && ownNS != 0 && r.PidNS != ownNS && ownNS != HostPidNS() {
+				// Written in another PID namespace: its pids mean
+				// nothing here. On the host (a container's record) it
+				// is left alone; inside a contract, only a contract in
+				// view is listed, and never collected.
+				if v == nil {
+					v = newView(ownNS)
+				}
+				if !e.see(v) {
+					continue
+				}
 			}
 			seen[id] = true
-			out = append(out, Entry{Record: *r, Dir: d})
+			out = append(out, e)
 		}
 	}
+	errs = append(errs, oneEach(&out)...)
 	// States need the parents (inheritance), so all records are read
 	// before any is judged; the list is cut to the ids asked for after.
-	byID := map[int]*Record{}
+	byID := map[int]*Entry{}
 	for i := range out {
 		if !out[i].Husk { // no parent to inherit by
-			byID[out[i].ID] = &out[i].Record
+			byID[out[i].ID] = &out[i]
 		}
 	}
-	parent := func(id int) *Record { return byID[id] }
+	parent := func(id int) *Entry { return byID[id] }
 	for i := range out {
-		out[i].State = StateOf(&out[i].Record, parent)
+		out[i].State = stateOf(&out[i], parent)
 	}
 	if o.Collect {
 		collectDead(out)

@@ -23,7 +23,7 @@ func Members(es []*Entry, opt procfs.Options) map[int][]procfs.Member {
 		case e.Subtree():
 			subtrees = append(subtrees, e)
 		case e.PidNSIno != 0:
-			nss = append(nss, procfs.Namespace{Ino: e.PidNSIno, Init: e.ID})
+			nss = append(nss, procfs.Namespace{Ino: e.PidNSIno, Init: e.InitPid()})
 			byNS[e.PidNSIno] = e.ID
 		}
 	}
@@ -38,7 +38,7 @@ func Members(es []*Entry, opt procfs.Options) map[int][]procfs.Member {
 	if len(subtrees) > 0 {
 		tree, _ := procfs.Default.Tree()
 		for _, e := range subtrees {
-			out[e.ID] = procfs.Default.DescendantMembers(tree, e.ID, SubcontractInit, opt)
+			out[e.ID] = procfs.Default.DescendantMembers(tree, e.InitPid(), SubcontractInit, opt)
 		}
 	}
 	return out
@@ -56,7 +56,7 @@ func SubcontractInit(pid int, comm string) bool {
 // Member describes process pid if it is a member of the live contract e.
 func (e *Entry) Member(pid int, opt procfs.Options) (procfs.Member, bool) {
 	if e.Subtree() {
-		return procfs.Default.Descendant(e.ID, pid, SubcontractInit, opt)
+		return procfs.Default.Descendant(e.InitPid(), pid, SubcontractInit, opt)
 	}
-	return procfs.Default.Member(procfs.Namespace{Ino: e.PidNSIno, Init: e.ID}, pid, opt)
+	return procfs.Default.Member(procfs.Namespace{Ino: e.PidNSIno, Init: e.InitPid()}, pid, opt)
 }

@@ -26,9 +26,17 @@ import (
 
 // Process names a process beyond pid reuse: its start time (in clock
 // ticks since boot, field 22 of /proc/PID/stat) must match too.
+//
+// NS and NSPid name it once more from inside a contract, where the host
+// pid means nothing: its own, innermost PID namespace (nsfs inode) and its
+// pid there (for a contract's init, its contract's namespace and 1). Only
+// a process in the caller's namespace or below it can be found by them,
+// and only what the caller's /proc shows is believed (see view).
 type Process struct {
 	Pid   int    `json:"pid"`
 	Start uint64 `json:"start"`
+	NS    uint64 `json:"ns,omitempty"`
+	NSPid int    `json:"nspid,omitempty"`
 }
 
 // Terms are the contract's terms as recorded (names as on the command
@@ -189,8 +197,12 @@ func (d Dir) Remove(id int) error {
 	return nil
 }
 
-// Self names the calling process.
-func Self() Process { return ProcessOf(os.Getpid()) }
+// Self names the calling process, also as seen in its own PID namespace.
+func Self() Process {
+	p := ProcessOf(os.Getpid())
+	p.NS, p.NSPid = OwnPidNS(), os.Getpid()
+	return p
+}
 
 // ProcessOf names process pid (start time 0 when it cannot be read).
 func ProcessOf(pid int) Process {

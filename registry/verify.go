@@ -18,29 +18,38 @@ import (
 // never be acted on. A contract's init is a process of the directory's
 // owner, named InitName, with a PID namespace of its own (unless the
 // record says the contract is held without one: Record.Subtree). selfNS is
-// the caller's PID namespace inode.
+// the caller's PID namespace inode. Inside a contract, the init is judged
+// by its pid there (Entry.InitPid).
 func (e *Entry) verify(owner int, selfNS uint64) error {
 	path := e.Dir.Path(e.ID)
 	if owner >= 0 && e.UID != owner {
 		return fmt.Errorf("record %s claims creator uid %d but its directory belongs to uid %d: refusing it", path, e.UID, owner)
 	}
-	uid, err := procfs.Default.Owner(e.ID)
+	pid := e.InitPid()
+	uid, err := procfs.Default.Owner(pid)
 	if err != nil {
 		return nil // gone meanwhile: judged dead next time
 	}
 	if owner >= 0 && uid != owner {
-		return fmt.Errorf("record %s names as the contract's init pid %d, a process of uid %d, not of the directory's owner %d: refusing it", path, e.ID, uid, owner)
+		return fmt.Errorf("record %s names as the contract's init pid %d, a process of uid %d, not of the directory's owner %d: refusing it", path, pid, uid, owner)
 	}
-	if comm, err := procfs.Default.Comm(e.ID); err == nil {
+	if comm, err := procfs.Default.Comm(pid); err == nil {
 		comm = strings.TrimSpace(comm)
 		if !isInitName(comm) {
-			if starting(e.ID) {
+			if starting(pid) {
 				return errStarting
 			}
-			return fmt.Errorf("record %s names as the contract's init pid %d, which is no contract init (%q): refusing it", path, e.ID, comm)
+			return fmt.Errorf("record %s names as the contract's init pid %d, which is no contract init (%q): refusing it", path, pid, comm)
 		}
 	}
-	ns, err := procfs.Default.PidNamespace(e.ID)
+	if e.Inside {
+		// The view found the init as pid 1 of the record's namespace
+		// (see view.find; its namespace links may be closed to the
+		// caller).
+		e.PidNSIno = e.Init.NS
+		return nil
+	}
+	ns, err := procfs.Default.PidNamespace(pid)
 	if err != nil {
 		return nil // not ours to see
 	}
@@ -51,7 +60,7 @@ func (e *Entry) verify(owner int, selfNS uint64) error {
 		return nil
 	}
 	if selfNS != 0 && ns == selfNS {
-		return fmt.Errorf("record %s names as the contract's init pid %d, a process without a PID namespace of its own: refusing it", path, e.ID)
+		return fmt.Errorf("record %s names as the contract's init pid %d, a process without a PID namespace of its own: refusing it", path, pid)
 	}
 	e.PidNSIno = ns
 	return nil

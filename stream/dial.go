@@ -16,6 +16,11 @@ import (
 // holder (SO_PEERCRED). Root reading a user's record so never talks to a
 // socket the user merely named.
 //
+// A holderPid of 0 stands for a holder outside the caller's PID namespace
+// (inside a contract, the holder of that contract): the kernel gives such
+// a peer's pid as 0, and on the host, where every process is in view, no
+// peer has it.
+//
 // It returns nil and no error when there is nothing to talk to (no socket,
 // nobody listening by deadline), and an error when the socket is not the
 // holder's.

@@ -252,6 +252,7 @@ func TestRestricted(t *testing.T) {
 		{"Strict", false, checkStrict},
 		{"CtstatCtkill", false, checkCompanions},
 		{"CtkillStop", false, checkCtkillStop},
+		{"Inside", false, checkInside},
 		{"NoZombies", true, checkNoZombies},
 		{"StopSignals", true, checkStopSignals},
 	}

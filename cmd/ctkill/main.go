@@ -256,6 +256,10 @@ func find(id int) (*registry.Entry, error) {
 		return e, nil
 	}
 	if errors.Is(err, registry.ErrNoContract) {
+		if registry.InsideContract() {
+			// The id is a host pid, which names nothing in /proc here.
+			return nil, failf("no such contract: %d (inside a contract, only that contract and those made inside it can be seen)", id)
+		}
 		if uid, ok := initOwner(id); ok && uid != os.Geteuid() {
 			return nil, failf("contract %d belongs to another user", id)
 		}

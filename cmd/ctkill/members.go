@@ -12,19 +12,20 @@ import (
 )
 
 // member is one process of a contract, other than its init: Pid is its
-// host pid (what kill(2) and ctrun's events use), NSPid its pid inside the
-// contract (what the command itself sees).
+// pid as the caller sees it (the host pid on the host, what kill(2) and
+// ctrun's events use; inside a contract, its pid there), NSPid its pid
+// inside its own contract (what the command itself sees).
 type member struct{ procfs.Member }
 
 func (m member) String() string { return fmt.Sprintf("%d %d %s", m.Pid, m.NSPid, m.Comm) }
 
-// members lists the members of contract e, by host pid: the processes in
+// members lists the members of contract e, by pid as seen here: the processes in
 // its PID namespace but its init, or, for a contract held without one, its
 // init's descendants. Members of sub-contracts are not listed: they belong
 // to the sub-contract, as on Solaris. Nor are zombies: they can no longer
 // be signalled.
 func members(e *registry.Entry) ([]member, error) {
-	if err := initAlive(e.ID); err != nil {
+	if err := initAlive(e); err != nil {
 		return nil, err
 	}
 	ms := registry.Members([]*registry.Entry{e}, procfs.Options{Live: true})[e.ID]
@@ -35,20 +36,29 @@ func members(e *registry.Entry) ([]member, error) {
 	return out, nil
 }
 
-// memberOf says whether host pid is a member of contract e (never its
+// memberOf says whether pid (as seen here) is a member of contract e (never its
 // init, nor a zombie), and describes it.
 func memberOf(e *registry.Entry, pid int) (member, bool, error) {
-	if err := initAlive(e.ID); err != nil {
+	if err := initAlive(e); err != nil {
 		return member{}, false, err
 	}
 	m, ok := e.Member(pid, procfs.Options{Live: true})
 	return member{m}, ok, nil
 }
 
-// initAlive says why the contract's init cannot be looked at, if it cannot.
-func initAlive(id int) error {
-	if _, err := procfs.Default.PidNamespace(id); err != nil {
-		return initError(id, err)
+// initAlive says why the contract's init cannot be looked at, if it cannot
+// (by its pid as seen here: inside a contract, not the contract id).
+func initAlive(e *registry.Entry) error {
+	var err error
+	if e.Inside {
+		// Its namespace links are closed to an unprivileged command
+		// inside (registry's view found it by what it can read).
+		_, err = procfs.Default.Stat(e.InitPid())
+	} else {
+		_, err = procfs.Default.PidNamespace(e.InitPid())
+	}
+	if err != nil {
+		return initError(e.ID, err)
 	}
 	return nil
 }

@@ -45,7 +45,9 @@ func queryHolders(cs []contract) []error {
 			owner = c.Dir.Owner()
 			owners[c.Dir] = owner
 		}
-		k := holderKey{path: c.Watch, pid: c.Holder.Pid, owner: owner}
+		// The holder as seen here: inside a contract, 0 for the holder
+		// of the caller's own, which runs outside it.
+		k := holderKey{path: c.Watch, pid: c.HolderPid(), owner: owner}
 		if k.owner < 0 {
 			continue
 		}

@@ -8,7 +8,8 @@ type contract struct {
 	registry.Entry
 	// events is the number of events the holder keeps queued for it.
 	events int
-	// members are its processes (the init excluded), by host pid; only
+	// members are its processes (the init excluded), by pid as seen
+	// here (host pids on the host; inside a contract, pids there); only
 	// looked for with -v or -j.
 	members []member
 	// inherited are the contracts it inherited (it is a regent).

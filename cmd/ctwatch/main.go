@@ -192,7 +192,9 @@ func (w *watch) connect(ctx context.Context, all bool) int {
 		}
 		w.mu.Unlock()
 		if !seen {
-			go w.read(ctx, e.Watch, e.Holder.Pid, e.Dir.Owner(), all)
+			// The holder as seen here (0: outside the caller's view,
+			// as the holder of the contract ctwatch runs in).
+			go w.read(ctx, e.Watch, e.HolderPid(), e.Dir.Owner(), all)
 		}
 	}
 	return live
