@@ -15,12 +15,12 @@ import (
 //
 //   - no death it causes is a signal event, as root and unprivileged alike;
 //   - when the signal reaches the command's own process (it is in the
-//     foreground group), it is a user stop: once the command has exited,
-//     the signal goes on to every member left (setsid daemons included),
-//     the grace period runs, no restart follows, and ctrun ends by the
-//     signal the command died of. A command that catches the signal and
-//     goes on (an interactive shell at its prompt: the user types on) has
-//     not been stopped;
+//     foreground group and does not ignore it), it is a user stop: once
+//     the command has exited, the signal goes on to every member left
+//     (setsid daemons included), the grace period runs, no restart
+//     follows, and ctrun ends by the signal the command died of. A command
+//     that catches it decides when that is: it may clean up first, or go
+//     on (an interactive shell at its prompt) until it exits;
 //   - a job of a shell inside (another foreground group) is interrupted
 //     as it would be without ctrun, and the contract goes on.
 //
@@ -30,7 +30,7 @@ import (
 // the answer, so the loop has taken the key in before the byte is passed
 // on.
 type keyPress struct {
-	sig    unix.Signal // 0: other input followed an interrupt
+	sig    unix.Signal
 	fg     int
 	answer chan bool
 }
@@ -62,9 +62,6 @@ func (k *keyRelay) Key(sig unix.Signal, fg int) bool {
 	}
 }
 
-// Typing tells the loop that the user typed on after an interrupt.
-func (k *keyRelay) Typing() { k.Key(0, 0) }
-
 // keys is the channel of keys for the loop (nil: none, never ready).
 func (k *keyRelay) keys() <-chan keyPress {
 	if k == nil {
@@ -86,9 +83,6 @@ func (c *contract) key(k keyPress) bool {
 		return false
 	}
 	switch k.sig {
-	case 0:
-		c.typedOn()
-		return false
 	case unix.SIGTSTP:
 		return k.fg != 0 && c.inForeground(k.fg) && !c.commandIgnores(unix.SIGTSTP)
 	}
@@ -119,7 +113,7 @@ func (c *contract) interrupt(sig unix.Signal, fg int) {
 			c.h.rep.detailf(c.res.id, "%v", err)
 		}
 		c.startGrace()
-	case c.inForeground(fg):
+	case c.inForeground(fg) && !c.commandIgnores(sig):
 		c.keyStop = sig
 		c.h.rep.act(c.res.id, "stop", "%s typed at the terminal: a stop once the command has exited of it, then for every member", name)
 	default:
@@ -127,25 +121,16 @@ func (c *contract) interrupt(sig unix.Signal, fg int) {
 	}
 }
 
-// typedOn: the user typed on after an interrupt the command is still
-// there after: it caught the signal and went on, and was not stopped.
-func (c *contract) typedOn() {
-	if c.keyStop == 0 || c.res.haveCmd {
-		return
-	}
-	c.h.rep.detailf(c.res.id, "the command went on after %s: no stop", events.SignalName(c.keyStop))
-	c.keyStop = 0
-}
-
 // takeKeyStop: the command has exited after an interrupt typed for it:
-// the contract is stopped (see commandGone).
+// the contract is stopped (see commandGone). Not when a fatal event came
+// first: the command was killed for it.
 func (c *contract) takeKeyStop() {
 	if c.keyStop == 0 {
 		return
 	}
 	sig := c.keyStop
 	c.keyStop = 0
-	if c.res.outcome == outcomeStopped {
+	if c.res.outcome >= outcomeFatal {
 		return
 	}
 	c.res.settle(outcomeStopped)

@@ -104,9 +104,10 @@ func (c *contract) execFailure(errno unix.Errno, stage int) int {
 func (c *contract) event(e events.Event) {
 	t := c.h.job.Terms
 	watched := t.Informative.Has(e.Kind) || t.Fatal.Has(e.Kind) || (e.Kind == terms.Empty && t.Lifetime == terms.LifeContract)
-	// An interrupt typed for the command makes no event fatal meanwhile:
-	// its deaths are the user's stop (see keys.go).
-	fatal := t.Fatal.Has(e.Kind) && c.res.outcome != outcomeStopped && c.keyStop == 0 && c.phase != phaseReleased
+	// The deaths of an interrupt typed for the command are the user's
+	// stop (see keys.go): never fatal.
+	typed := c.keyStop != 0 && e.Sig == c.keyStop
+	fatal := t.Fatal.Has(e.Kind) && c.res.outcome != outcomeStopped && !typed && c.phase != phaseReleased
 	if watched || fatal {
 		c.h.rep.event(e, fatal)
 	}

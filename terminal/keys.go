@@ -13,8 +13,6 @@ type Keys interface {
 	// stops ctrun as the signal would). For SIGTSTP it says whether ctrun
 	// suspends itself with the contract's job.
 	Key(sig unix.Signal, fg int) (suspend bool)
-	// Typing: something else was typed after a key that interrupts.
-	Typing()
 }
 
 // vdisable is _POSIX_VDISABLE on Linux: a control character set to it is

@@ -31,9 +31,6 @@ type Proxy struct {
 	out  *os.File
 	rdev uint64
 	keys Keys
-	// interrupted: the last signal key typed was ^C or ^\ (only the
-	// input relay uses it).
-	interrupted bool
 	// cont receives SIGCONT (see suspend.go); done ends its watch.
 	cont chan os.Signal
 	done chan struct{}
@@ -184,10 +181,6 @@ func (p *Proxy) relay(b []byte) {
 		mode, session := p.mode()
 		i, sig := nextKey(mode, b)
 		if i > 0 {
-			if p.interrupted && p.keys != nil {
-				p.interrupted = false
-				p.keys.Typing()
-			}
 			p.write(b[:i])
 		}
 		if sig == 0 {
@@ -206,7 +199,6 @@ func (p *Proxy) relay(b []byte) {
 		if session {
 			p.write(b[i : i+1])
 		}
-		p.interrupted = sig != unix.SIGTSTP
 		if suspend && session {
 			p.suspend(fg)
 		}
