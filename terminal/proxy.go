@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/containerd/console"
@@ -38,9 +39,10 @@ type Proxy struct {
 	mu sync.Mutex
 	// saved is the terminal's mode before the proxy made it raw; raw says
 	// whether it is raw now (not while ctrun is suspended or in the
-	// background).
+	// background). raw is also read without mu, by the holder's reporter:
+	// its loop never waits for the proxy's lock.
 	saved     *unix.Termios
-	raw       bool
+	raw       atomic.Bool
 	suspended bool
 	// stopped is the process group suspend stopped, to continue.
 	stopped int
@@ -75,7 +77,8 @@ func Open(stdin, out *os.File, keys Keys) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("terminal raw mode: %w", err)
 	}
-	p := &Proxy{term: term, in: stdin, out: out, rdev: st.Rdev, keys: keys, saved: saved, raw: true, done: make(chan struct{})}
+	p := &Proxy{term: term, in: stdin, out: out, rdev: st.Rdev, keys: keys, saved: saved, done: make(chan struct{})}
+	p.raw.Store(true)
 	p.watchContinue()
 	go p.relayInput()
 	return p, nil
@@ -176,9 +179,13 @@ func (p *Proxy) relayInput() {
 // that makes it send a signal is first told to the holder (Keys), so that
 // the holder knows of the interrupt before any death it causes; without a
 // pseudo-terminal such a key goes to the holder only.
+//
+// The mode is read once for what was read at once: it was typed before
+// the program there could change it, and the pseudo-terminal is left
+// alone while its line discipline acts on a key just passed on.
 func (p *Proxy) relay(b []byte) {
+	mode, session := p.mode()
 	for len(b) > 0 {
-		mode, session := p.mode()
 		i, sig := nextKey(mode, b)
 		if i > 0 {
 			p.write(b[:i])
@@ -252,11 +259,7 @@ func (p *Proxy) write(b []byte) {
 
 // Raw says whether the terminal is in raw mode now: ctrun's own lines then
 // need a carriage return before each line feed.
-func (p *Proxy) Raw() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.raw
-}
+func (p *Proxy) Raw() bool { return p.raw.Load() }
 
 // Close gives the terminal back as it was.
 func (p *Proxy) Close() error {
@@ -271,10 +274,10 @@ func (p *Proxy) Close() error {
 // restore puts the terminal back in the mode it had before it was made
 // raw (with p.mu held).
 func (p *Proxy) restore() error {
-	if !p.raw {
+	if !p.raw.Load() {
 		return nil
 	}
-	p.raw = false
+	p.raw.Store(false)
 	if err := unix.IoctlSetTermios(int(p.in.Fd()), unix.TCSETS, p.saved); err != nil {
 		return fmt.Errorf("terminal: restore its mode: %w", err)
 	}

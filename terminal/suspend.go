@@ -74,9 +74,10 @@ func (p *Proxy) continued() {
 	if p.closed {
 		return
 	}
-	if !p.raw && Foreground(p.in) {
+	if !p.raw.Load() && Foreground(p.in) {
 		if saved, err := makeRaw(int(p.in.Fd())); err == nil {
-			p.saved, p.raw = saved, true
+			p.saved = saved
+			p.raw.Store(true)
 		}
 	}
 	if p.suspended && p.stopped > 0 {
