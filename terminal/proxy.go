@@ -246,14 +246,19 @@ func (p *Proxy) foregroundGroup() int {
 }
 
 // write passes typed bytes on to the pseudo-terminal, or keeps them for
-// the next one.
+// the next one. The write is made without the lock: a pseudo-terminal may
+// hold it back (right after a key that made it send a signal, it was seen
+// to until its job ended), and the holder must not wait for that to end
+// the session.
 func (p *Proxy) write(b []byte) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.master != nil {
-		_, _ = p.master.Write(b)
-	} else if len(p.pending) < 1<<20 {
+	master := p.master
+	if master == nil && len(p.pending) < 1<<20 {
 		p.pending = append(p.pending, b...)
+	}
+	p.mu.Unlock()
+	if master != nil {
+		_, _ = master.Write(b)
 	}
 }
 
