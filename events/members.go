@@ -102,6 +102,8 @@ type Observer struct {
 	// subs are the first processes (inits) of sub-contracts made inside,
 	// by host pid, while they live.
 	subs map[int]bool
+	// typed records when each signal was last typed at the terminal.
+	typed map[unix.Signal]uint64
 	// external records, per signal, when the init last sent it to every
 	// member for a process outside (ctkill -a) and who that was.
 	external map[unix.Signal]externalSend
@@ -237,6 +239,19 @@ func (o *Observer) External(sig unix.Signal, requester int, when uint64) {
 
 // Forwarded tells the observer that the holder had sig sent to members.
 func (o *Observer) Forwarded(sig unix.Signal) { o.forwarded[sig] = monotonic() }
+
+// Typed tells the observer that sig was typed at the holder's terminal
+// (^C, ^\): the pseudo-terminal sends it to its foreground group, a
+// user's act and never a signal from outside.
+func (o *Observer) Typed(sig unix.Signal) {
+	if o.typed == nil {
+		o.typed = map[unix.Signal]uint64{}
+	}
+	o.typed[sig] = monotonic()
+}
+
+// Command is the host pid of the command's own process (0: not known yet).
+func (o *Observer) Command() int { return o.command }
 
 // wasForwarded says whether the holder had the init pass sig on since
 // start (a member's birth).
@@ -568,6 +583,9 @@ func (o *Observer) sender(m *Member, sig unix.Signal) (Sender, int32, bool) {
 	}
 	if o.wasForwarded(sig, m.Start) {
 		return Sender{Kind: SenderHolder}, 0, false
+	}
+	if at, ok := o.typed[sig]; ok && at >= m.Start {
+		return Sender{Kind: SenderKernel, Note: "typed at the terminal"}, 0, false
 	}
 	if o.tracer != nil {
 		return Sender{Kind: SenderUnknown}, 0, false

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ctrun/ctrun/events"
 	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/runtime"
@@ -33,7 +35,10 @@ type contract struct {
 	view       map[int]int
 	// grace runs from a user's stop until the members left are killed.
 	grace *time.Timer
-	buf   []byte
+	// keyStop is an interrupt typed at the terminal for the command,
+	// a stop once the command has exited (see keys.go).
+	keyStop unix.Signal
+	buf     []byte
 }
 
 func newContract(h *holder, run int, inst runtime.Instance, id int) *contract {

@@ -73,6 +73,8 @@ func (c *contract) hold() {
 		case <-sigs.ready:
 			c.handleSignals(h.signals.pending())
 			sigs.ack <- struct{}{}
+		case k := <-h.keys.keys():
+			c.handleKey(k)
 		case <-c.graceC():
 			c.graceOver()
 		}

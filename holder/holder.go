@@ -78,7 +78,9 @@ type holder struct {
 	reg     registry.Dir
 	tty     *terminal.Proxy
 	signals *signalRelay
-	seq     int64
+	// keys are the signal keys typed at the terminal (nil: none).
+	keys *keyRelay
+	seq  int64
 	// previous is the contract the last run had (restarts report it).
 	previous int
 	// nested: ctrun runs in a PID namespace below the host's; hostPid is
@@ -155,9 +157,18 @@ func (h *holder) openTerminal() error {
 	if out == nil {
 		out = stdin
 	}
-	var err error
-	h.tty, err = terminal.Open(stdin, out)
-	return err
+	keys := newKeyRelay()
+	tty, err := terminal.Open(stdin, out, keys)
+	if err != nil {
+		return err
+	}
+	h.tty, h.keys = tty, keys
+	if f, ok := h.job.Report.(*os.File); ok && tty.IsTerminal(f) {
+		// ctrun's own lines go to the raw terminal: each needs its
+		// carriage return (output processing, off there, would add it).
+		h.rep.crlf = tty.Raw
+	}
+	return nil
 }
 
 func (h *holder) setup() error {
@@ -228,6 +239,7 @@ func (h *holder) close() {
 	if h.signals != nil {
 		h.signals.stop()
 	}
+	h.keys.close()
 	if h.tty != nil {
 		h.tty.Close()
 	}
@@ -266,7 +278,7 @@ func (h *holder) loop(first *pending) (int, unix.Signal) {
 		if pause := backoff.Pause(res.ranFor); pause > 0 {
 			h.rep.act(res.id, "pause", "pausing %v before restarting: it keeps failing right after it starts", pause)
 			h.rep.flush()
-			if sig, stopped := h.signals.sleep(h.ctx, pause); stopped {
+			if sig, stopped := h.signals.sleep(h.ctx, pause, h.keys.keys()); stopped {
 				h.rep.act(res.id, "stop", "not restarting: stopped by %s", events.SignalName(sig))
 				return res.status(), 0
 			}
@@ -341,8 +353,9 @@ func (s *signalRelay) pending() []unix.Signal {
 	}
 }
 
-// sleep waits d, or less when a stop signal arrives (returned).
-func (s *signalRelay) sleep(ctx context.Context, d time.Duration) (unix.Signal, bool) {
+// sleep waits d, or less when a stop signal arrives, or ^C or ^\ is typed
+// (returned): no contract has the terminal meanwhile.
+func (s *signalRelay) sleep(ctx context.Context, d time.Duration, keys <-chan keyPress) (unix.Signal, bool) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	for {
@@ -354,6 +367,11 @@ func (s *signalRelay) sleep(ctx context.Context, d time.Duration) (unix.Signal, 
 		case sig := <-s.queue:
 			if sig != unix.SIGWINCH {
 				return sig, true
+			}
+		case k := <-keys:
+			k.answer <- false
+			if k.sig == unix.SIGINT || k.sig == unix.SIGQUIT {
+				return k.sig, true
 			}
 		}
 	}

@@ -104,7 +104,10 @@ func (c *contract) execFailure(errno unix.Errno, stage int) int {
 func (c *contract) event(e events.Event) {
 	t := c.h.job.Terms
 	watched := t.Informative.Has(e.Kind) || t.Fatal.Has(e.Kind) || (e.Kind == terms.Empty && t.Lifetime == terms.LifeContract)
-	fatal := t.Fatal.Has(e.Kind) && c.res.outcome != outcomeStopped && c.phase != phaseReleased
+	// The deaths of an interrupt typed for the command are the user's
+	// stop (see keys.go): never fatal.
+	typed := c.keyStop != 0 && e.Sig == c.keyStop
+	fatal := t.Fatal.Has(e.Kind) && c.res.outcome != outcomeStopped && !typed && c.phase != phaseReleased
 	if watched || fatal {
 		c.h.rep.event(e, fatal)
 	}
@@ -116,6 +119,7 @@ func (c *contract) event(e events.Event) {
 	if e.Kind == terms.Exit && e.Pid > 0 && !c.res.haveCmd && c.obs.IsCommand(e.Pid) {
 		// The init could not report it (it was killed with the contract).
 		c.res.cmd, c.res.haveCmd = e.Status, true
+		c.takeKeyStop()
 	}
 	if !fatal {
 		return
@@ -210,6 +214,11 @@ func (c *contract) handleSignals(sigs []unix.Signal) {
 	}
 }
 
+// handleKey takes in a key typed at the terminal and answers the typing.
+func (c *contract) handleKey(k keyPress) {
+	k.answer <- c.key(k)
+}
+
 // stop passes a stop signal on to the command (or, once it is gone, to
 // every member), and starts the grace period after which every member
 // still there is killed. A second stop during the grace goes to every
@@ -233,14 +242,21 @@ func (c *contract) stop(sig unix.Signal) {
 	if err := c.inst.Signal(sig, scope, 0); err != nil {
 		c.h.rep.detailf(c.res.id, "%v", err)
 	}
+	c.startGrace()
+}
+
+// startGrace starts the grace period after a stop, unless it runs.
+func (c *contract) startGrace() {
 	if c.grace == nil {
 		c.grace = time.NewTimer(c.h.grace)
 	}
 }
 
-// commandGone: once the command has exited after a stop, the stop goes on
-// to every member left (a daemon it started, a job it waited for).
+// commandGone: once the command has exited after a stop (or an interrupt
+// typed for it), the stop goes on to every member left (a daemon it
+// started, a job it waited for).
 func (c *contract) commandGone() {
+	c.takeKeyStop()
 	if c.phase != phaseStopping || c.res.stopSig == 0 {
 		return
 	}

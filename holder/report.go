@@ -22,6 +22,9 @@ type reporter struct {
 	// writes them out (the holder flushes before it waits again).
 	w     *bufio.Writer
 	level terms.Verbosity
+	// crlf says whether lines end in a carriage return too (the terminal
+	// they go to is raw); nil: never.
+	crlf func() bool
 	// streams receive the JSON lines; nil ones are skipped.
 	log   io.Writer
 	watch *stream.Server
@@ -32,6 +35,9 @@ func (r *reporter) line(s string) {
 	defer r.mu.Unlock()
 	r.w.WriteString("ctrun: ")
 	r.w.WriteString(s)
+	if r.crlf != nil && r.crlf() {
+		r.w.WriteByte('\r')
+	}
 	r.w.WriteByte('\n')
 }
 

@@ -12,6 +12,9 @@ type Stat struct {
 	State State
 	// PPid is its parent's pid (field 4).
 	PPid int
+	// Pgrp is its process group (field 5): whether it is in a terminal's
+	// foreground.
+	Pgrp int
 	// Flags are the kernel's PF_* flags of the process (field 9).
 	Flags uint64
 	// StartTime is when the process started, in clock ticks (USER_HZ)
@@ -23,7 +26,8 @@ type Stat struct {
 // PFExiting is the flag of a process on its way out (PF_EXITING).
 const PFExiting = 0x4
 
-// Stat reads process pid's name, state, parent, flags and start time.
+// Stat reads process pid's name, state, parent, group, flags and start
+// time.
 func (fs FS) Stat(pid int) (Stat, error) {
 	path := fs.path(pid, "stat")
 	var buf [1024]byte // up to starttime (field 22) the line is far shorter
@@ -63,6 +67,10 @@ func parseStat(b []byte) (Stat, bool) {
 			var v uint64
 			v, ok = decimal(f)
 			st.PPid = int(v)
+		case 5:
+			var v uint64
+			v, ok = decimal(f)
+			st.Pgrp = int(v)
 		case 9:
 			st.Flags, ok = decimal(f)
 		case 22:

@@ -20,9 +20,9 @@ func TestParseStat(t *testing.T) {
 		want Stat
 		ok   bool
 	}{
-		{"a sleeping process", "4321 (sleep)" + tail("S", "4194560", "123456"), Stat{Comm: "sleep", State: 'S', PPid: 1, Flags: 4194560, StartTime: 123456}, true},
-		{"an exiting zombie", "4321 (sh)" + tail("Z", "4194564", "7"), Stat{Comm: "sh", State: 'Z', PPid: 1, Flags: 4194564, StartTime: 7}, true},
-		{"a name with parentheses and spaces", "4321 (a) (b c)" + tail("R", "0", "99"), Stat{Comm: "a) (b c", State: 'R', PPid: 1, StartTime: 99}, true},
+		{"a sleeping process", "4321 (sleep)" + tail("S", "4194560", "123456"), Stat{Comm: "sleep", State: 'S', PPid: 1, Pgrp: 100, Flags: 4194560, StartTime: 123456}, true},
+		{"an exiting zombie", "4321 (sh)" + tail("Z", "4194564", "7"), Stat{Comm: "sh", State: 'Z', PPid: 1, Pgrp: 100, Flags: 4194564, StartTime: 7}, true},
+		{"a name with parentheses and spaces", "4321 (a) (b c)" + tail("R", "0", "99"), Stat{Comm: "a) (b c", State: 'R', PPid: 1, Pgrp: 100, StartTime: 99}, true},
 		{"no start time", "4321 (sleep) S 1 100 100 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0\n", Stat{}, false},
 		{"a start time that is no number", "4321 (sleep)" + tail("S", "0", "x"), Stat{}, false},
 		{"flags that are no number", "4321 (sleep)" + tail("S", "-1", "1"), Stat{}, false},

@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/containerd/console"
@@ -30,12 +31,24 @@ type Proxy struct {
 	in   *os.File
 	out  *os.File
 	rdev uint64
-	// saved is the terminal's mode before the proxy made it raw.
-	saved *unix.Termios
+	keys Keys
+	// cont receives SIGCONT (see suspend.go); done ends its watch.
+	cont chan os.Signal
+	done chan struct{}
 
-	mu     sync.Mutex
-	master console.Console
-	copied chan struct{}
+	mu sync.Mutex
+	// saved is the terminal's mode before the proxy made it raw; raw says
+	// whether it is raw now (not while ctrun is suspended or in the
+	// background). raw is also read without mu, by the holder's reporter:
+	// its loop never waits for the proxy's lock.
+	saved     *unix.Termios
+	raw       atomic.Bool
+	suspended bool
+	// stopped is the process group suspend stopped, to continue.
+	stopped int
+	closed  bool
+	master  console.Console
+	copied  chan struct{}
 	// pending holds what was typed while no contract had a terminal
 	// (before the first, between restarts): the next one gets it.
 	pending []byte
@@ -50,8 +63,8 @@ func Foreground(f *os.File) bool {
 
 // Open takes over the terminal on stdin (which must be in the foreground),
 // writing the relayed output to out (the terminal itself, through stdout or
-// stderr when they are it).
-func Open(stdin, out *os.File) (*Proxy, error) {
+// stderr when they are it); keys is told of the signal keys typed.
+func Open(stdin, out *os.File, keys Keys) (*Proxy, error) {
 	term, err := console.ConsoleFromFile(stdin)
 	if err != nil {
 		return nil, fmt.Errorf("terminal: %w", err)
@@ -64,7 +77,9 @@ func Open(stdin, out *os.File) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("terminal raw mode: %w", err)
 	}
-	p := &Proxy{term: term, in: stdin, out: out, rdev: st.Rdev, saved: saved}
+	p := &Proxy{term: term, in: stdin, out: out, rdev: st.Rdev, keys: keys, saved: saved, done: make(chan struct{})}
+	p.raw.Store(true)
+	p.watchContinue()
 	go p.relayInput()
 	return p, nil
 }
@@ -149,13 +164,7 @@ func (p *Proxy) relayInput() {
 	for {
 		n, err := p.in.Read(buf)
 		if n > 0 {
-			p.mu.Lock()
-			if p.master != nil {
-				_, _ = p.master.Write(buf[:n])
-			} else if len(p.pending) < 1<<20 {
-				p.pending = append(p.pending, buf[:n]...)
-			}
-			p.mu.Unlock()
+			p.relay(buf[:n])
 		}
 		if err != nil {
 			if errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.EAGAIN) {
@@ -166,10 +175,118 @@ func (p *Proxy) relayInput() {
 	}
 }
 
+// relay passes typed bytes on to the contract's pseudo-terminal. A byte
+// that makes it send a signal is first told to the holder (Keys), so that
+// the holder knows of the interrupt before any death it causes; without a
+// pseudo-terminal such a key goes to the holder only.
+//
+// The mode is read once for what was read at once: it was typed before
+// the program there could change it, and the pseudo-terminal is left
+// alone while its line discipline acts on a key just passed on.
+func (p *Proxy) relay(b []byte) {
+	mode, session := p.mode()
+	for len(b) > 0 {
+		i, sig := nextKey(mode, b)
+		if i > 0 {
+			p.write(b[:i])
+		}
+		if sig == 0 {
+			return
+		}
+		if p.keys == nil {
+			p.write(b[i : i+1])
+			b = b[i+1:]
+			continue
+		}
+		fg := 0
+		if session {
+			fg = p.foregroundGroup()
+		}
+		suspend := p.keys.Key(sig, fg)
+		if session {
+			p.write(b[i : i+1])
+		}
+		if suspend && session {
+			p.suspend(fg)
+		}
+		b = b[i+1:]
+	}
+}
+
+// mode is the terminal mode that decides which keys make signals: the
+// pseudo-terminal's (its program may have turned them off or changed
+// them), or without one the user's own terminal's as it was before ctrun
+// made it raw. session says whether there is a pseudo-terminal.
+func (p *Proxy) mode() (*unix.Termios, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.master == nil {
+		return p.saved, false
+	}
+	t, err := unix.IoctlGetTermios(int(p.master.Fd()), unix.TCGETS)
+	if err != nil {
+		return nil, true
+	}
+	return t, true
+}
+
+// foregroundGroup is the pseudo-terminal's foreground process group, as a
+// host pgid (0: none, or no pseudo-terminal).
+func (p *Proxy) foregroundGroup() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.master == nil {
+		return 0
+	}
+	pgrp, err := unix.IoctlGetInt(int(p.master.Fd()), unix.TIOCGPGRP)
+	if err != nil {
+		return 0
+	}
+	return pgrp
+}
+
+// write passes typed bytes on to the pseudo-terminal, or keeps them for
+// the next one. The write is made without the lock: a pseudo-terminal may
+// hold it back (right after a key that made it send a signal, it was seen
+// to until its job ended), and the holder must not wait for that to end
+// the session.
+func (p *Proxy) write(b []byte) {
+	p.mu.Lock()
+	master := p.master
+	if master == nil && len(p.pending) < 1<<20 {
+		p.pending = append(p.pending, b...)
+	}
+	p.mu.Unlock()
+	if master != nil {
+		_, _ = master.Write(b)
+	}
+}
+
+// Raw says whether the terminal is in raw mode now: ctrun's own lines then
+// need a carriage return before each line feed.
+func (p *Proxy) Raw() bool { return p.raw.Load() }
+
 // Close gives the terminal back as it was.
 func (p *Proxy) Close() error {
 	p.EndSession()
-	return unix.IoctlSetTermios(int(p.in.Fd()), unix.TCSETS, p.saved)
+	p.stopWatch()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	return p.restore()
+}
+
+// restore puts the terminal back in the mode it had before it was made
+// raw (with p.mu held).
+func (p *Proxy) restore() error {
+	if !p.raw.Load() {
+		return nil
+	}
+	p.raw.Store(false)
+	if err := unix.IoctlSetTermios(int(p.in.Fd()), unix.TCSETS, p.saved); err != nil {
+		return fmt.Errorf("terminal: restore its mode: %w", err)
+	}
+	return nil
 }
 
 // makeRaw puts the terminal in raw mode (cfmakeraw(3), output processing
