@@ -226,3 +226,75 @@ func TestTimeoutBoundsJob(t *testing.T) {
 		})
 	}
 }
+
+// ^C and ^\ typed at ctrun's terminal are a user stop, as root and
+// unprivileged alike: the command and every other member (setsid ones
+// too) get the signal, nothing is restarted, and ctrun ends by the signal
+// the command died of, so the shell stops a loop as it would without
+// ctrun. ctrun's own lines start at column 0 while the terminal is raw,
+// and the terminal's mode is the same after as before.
+//
+// The test types its next line only once ctrun has ended: until then
+// ctrun relays what is typed to the contract, as a terminal does to the
+// foreground job.
+func TestTerminalInterrupts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// command runs at the shell ($CTRUN is ctrun); it prints 42-ready
+		// once the contract runs, and every process of it has "sleep 307"
+		// in its command line.
+		command string
+		key     string
+		// rc is $? after; absent must not be seen after the key, present
+		// must.
+		rc      string
+		absent  []string
+		present []string
+	}{
+		{name: "^C ends a loop", key: "\x03", rc: "130",
+			command: `for i in 1 2 3; do "$CTRUN" sh -c 'echo $((6*7))-ready; exec sleep 3072'; echo next-$i; done`,
+			absent:  []string{"next-"}},
+		{name: "^C with -r and a setsid member", key: "\x03", rc: "130",
+			command: `"$CTRUN" -v -r 3 -f core,signal -g 1 sh -c 'setsid sleep 3071 & echo $((6*7))-ready; exec sleep 3072'`,
+			absent:  []string{"restart", "fatal event"},
+			present: []string{"typed at the terminal"}},
+		{name: "^\\ stops without a core", key: "\x1c", rc: "131",
+			command: `"$CTRUN" -v -f core,signal sh -c 'echo $((6*7))-ready; exec sleep 3072'`,
+			absent:  []string{"fatal event", "core dumped"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			asRootAndUser(t, func(t *testing.T, user bool) {
+				clean(t)
+				dir := sharedDir(t)
+				tm := shellAtTerminal(t, user)
+				tm.typ(t, "stty -g > "+dir+"/before; "+tc.command+"\r")
+				at := tm.expect(t, "42-ready", 0)
+				tm.typ(t, tc.key)
+				eventually(t, 20*time.Second, "ctrun and its members gone after the key", func() bool {
+					return len(processesWith("sleep 307")) == 0
+				})
+				tm.typ(t, "echo rc-$?; stty -g > "+dir+"/after\r")
+				end := tm.expect(t, "\nrc-", at)
+				tm.expect(t, "PROMPT$ ", end)
+				out := tm.output()
+				if rc := out[end:min(end+len(tc.rc), len(out))]; rc != tc.rc {
+					t.Fatalf("$? = %s after the key, want %s:\n%s", rc, tc.rc, out)
+				}
+				for _, s := range tc.absent {
+					if strings.Contains(out[at:], s) {
+						t.Errorf("%q after the key:\n%s", s, out)
+					}
+				}
+				for _, s := range tc.present {
+					if !strings.Contains(out[at:], s) {
+						t.Errorf("no %q after the key:\n%s", s, out)
+					}
+				}
+				if bad := regexp.MustCompile(`ctrun: [^\n]*[^\r]\n`).FindString(out); bad != "" {
+					t.Errorf("a line of ctrun's without its carriage return: %q", bad)
+				}
+				sameMode(t, dir)
+			})
+		})
+	}
+}
