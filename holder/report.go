@@ -53,25 +53,47 @@ func (r *reporter) errorf(format string, a ...any) {
 }
 
 // stream hands a notice to the event streams.
-func (r *reporter) stream(l events.Line) {
+func (r *reporter) stream(l events.Line) { r.streamLine(l, true) }
+
+// streamAfter hands a notice about a contract that is over to the event
+// streams: ctwatch's readers get it live, but no replay queue is made
+// again for the contract (stream.Server.PublishAfter).
+func (r *reporter) streamAfter(l events.Line) { r.streamLine(l, false) }
+
+func (r *reporter) streamLine(l events.Line, live bool) {
 	if r.log != nil {
 		r.mu.Lock()
 		_, _ = r.log.Write(l.JSON())
 		r.mu.Unlock()
 	}
-	if r.watch != nil {
+	switch {
+	case r.watch == nil:
+	case live:
 		r.watch.PublishNotice(l)
+	default:
+		r.watch.PublishAfter(l)
 	}
 }
 
 // act reports something ctrun itself does: a line with -v, a notice in
 // the event streams always.
 func (r *reporter) act(id int, action string, format string, a ...any) {
+	r.stream(r.action(id, action, format, a...))
+}
+
+// actAfter is act for a contract that is over (finish has run): its
+// restart, a pause before it, giving up on it.
+func (r *reporter) actAfter(id int, action string, format string, a ...any) {
+	r.streamAfter(r.action(id, action, format, a...))
+}
+
+// action writes the -v line of an action and returns its notice.
+func (r *reporter) action(id int, action string, format string, a ...any) events.Line {
 	msg := fmt.Sprintf(format, a...)
 	if r.level >= terms.Verbose {
 		r.line(fmt.Sprintf("contract %d: %s", id, msg))
 	}
-	r.stream(events.Notice(id, action, msg))
+	return events.Notice(id, action, msg)
 }
 
 // detailf reports a detail (-V).

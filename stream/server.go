@@ -132,26 +132,37 @@ func (s *Server) watch(c *net.UnixConn, o WatchOptions) {
 // Publish sends a contract's event to every reader and keeps it for
 // replay; critical events are those in the contract's fatal set.
 func (s *Server) Publish(e events.Event, critical bool) {
-	s.publish(e.Contract, item{ev: e, critical: critical})
+	s.publish(e.Contract, item{ev: e, critical: critical}, true)
 }
 
 // PublishNotice sends a notice of the holder's own (events.Notice) to
 // every reader and keeps it for replay.
 func (s *Server) PublishNotice(l events.Line) {
-	s.publish(l.Ctid, item{notice: &l})
+	s.publish(l.Ctid, item{notice: &l}, true)
 }
 
-// publish sends an item to every reader and keeps it for replay; it is
-// formatted only if someone reads it now.
-func (s *Server) publish(ctid int, it item) {
+// PublishAfter sends a notice about a contract that is over (its restart,
+// a pause before it, giving up) to the readers connected now, and keeps
+// nothing for replay: the contract's queue is forgotten, and one made
+// anew for it would never be, growing a holder that restarts for months
+// by a queue per restart.
+func (s *Server) PublishAfter(l events.Line) {
+	s.publish(l.Ctid, item{notice: &l}, false)
+}
+
+// publish sends an item to every reader and, when keep, keeps it for
+// replay; it is formatted only if someone reads it now.
+func (s *Server) publish(ctid int, it item, keep bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.queued[ctid]
-	if r == nil {
-		r = &ring{}
-		s.queued[ctid] = r
+	if keep {
+		r := s.queued[ctid]
+		if r == nil {
+			r = &ring{}
+			s.queued[ctid] = r
+		}
+		r.push(it)
 	}
-	r.push(it)
 	if len(s.clients) == 0 {
 		return
 	}
