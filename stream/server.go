@@ -3,6 +3,7 @@ package stream
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -70,10 +71,19 @@ func (s *Server) accept() {
 	}
 }
 
+// requestBuffer is the read buffer of a request line; maxRequest bounds
+// the line (a longer one is hung up on).
+const (
+	requestBuffer = 64
+	maxRequest    = 4096
+)
+
 // serve reads a client's request and answers it.
 func (s *Server) serve(c *net.UnixConn) {
 	_ = c.SetReadDeadline(time.Now().Add(requestTimeout))
-	line, err := bufio.NewReader(c).ReadString('\n')
+	// A request is a few words: a small buffer (the reader grows it for a
+	// longer line), as readers come and go for as long as the holder runs.
+	line, err := bufio.NewReaderSize(io.LimitReader(c, maxRequest), requestBuffer).ReadString('\n')
 	_ = c.SetReadDeadline(time.Time{})
 	if err != nil {
 		c.Close()
