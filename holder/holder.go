@@ -168,12 +168,14 @@ func (h *holder) setup() error {
 	}
 	h.reg = registry.Dir(state)
 	if h.job.Terms.EventLog != "" {
-		f, err := os.OpenFile(h.job.Terms.EventLog, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		// Not blocking: a FIFO nobody reads is refused (ENXIO) rather
+		// than waited on before the contract is even made.
+		f, err := os.OpenFile(h.job.Terms.EventLog, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NONBLOCK, 0o644)
 		if err != nil {
 			return fmt.Errorf("event log: %w", err)
 		}
 		h.eventLog = f
-		h.rep.log = f
+		h.rep.log, h.rep.logName = f, h.job.Terms.EventLog
 	}
 
 	if err := h.openEvents(); err != nil {
