@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -135,8 +136,17 @@ func (s *Server) watch(c *net.UnixConn, o WatchOptions) {
 	w.run()
 	s.mu.Lock()
 	delete(s.clients, w)
+	last := len(s.clients) == 0 && !s.closing
 	s.mu.Unlock()
 	close(w.finished)
+	if last {
+		// What the readers used (their goroutines, buffers, the replay
+		// formatted for them) is returned now: readers come and go for as
+		// long as the holder runs, and each left some kilobytes the
+		// collector would only take once the heap had doubled from its
+		// 4 MiB floor (make soak).
+		debug.FreeOSMemory()
+	}
 }
 
 // Publish sends a contract's event to every reader and keeps it for
