@@ -95,7 +95,7 @@ func TestHostileState(t *testing.T) {
 			"999999007.json belongs to uid " + itoa(other), itoa(victim) + ".json names as the contract's init pid " + itoa(victim) + ", a process of uid " + itoa(other)}
 
 		for _, args := range [][]string{{"-a"}, {"-a", "-v"}, {"-j"}} {
-			r := runHostile(t, ctstatBin, user, env, args...)
+			r := runBin(t, ctstatBin, user, env, args...)
 			if r.code != 1 {
 				t.Fatalf("ctstat %q: exit %d, want 1\n%s%s", args, r.code, r.stdout, r.stderr)
 			}
@@ -133,7 +133,7 @@ func TestHostileState(t *testing.T) {
 				{ctkillBin, []string{"-l", itoa(id)}},
 				{ctwatchBin, []string{itoa(id)}},
 			} {
-				r := runHostile(t, c.bin, user, env, c.args...)
+				r := runBin(t, c.bin, user, env, c.args...)
 				name := filepath.Base(c.bin)
 				if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, wantWarnings[i]) {
 					t.Errorf("%s %q: exit %d, stderr %q; want exit 1 and one line saying %q", name, c.args, r.code, r.stderr, wantWarnings[i])
@@ -219,10 +219,10 @@ func randomBytes(t *testing.T, n int) []byte {
 	return b
 }
 
-// runHostile runs one of the companions to the end, as root or as uid
-// 65534 with env; it must return (a FIFO must not block it) and must not
-// panic.
-func runHostile(t *testing.T, bin string, user bool, env []string, args ...string) result {
+// runBin runs bin (a companion, or a wrapper of ctrun) to the end, as
+// root or as uid 65534 with env; it must return within 20 s (a FIFO must
+// not block it) and must not panic.
+func runBin(t *testing.T, bin string, user bool, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
