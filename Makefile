@@ -1,5 +1,6 @@
 # ctrun for Linux. `make` builds bin/ (ctrun and its companions), `make
-# test` runs every test, `make bench` the benchmarks (see hack/).
+# test` runs every test, `make bench` the benchmarks and `make soak` the
+# soak benchmark (see hack/).
 
 GO       ?= $(shell command -v go || echo /usr/local/go/bin/go)
 PREFIX   ?= /usr/local
@@ -73,6 +74,16 @@ test-docker: all
 
 bench: all
 	hack/bench.sh
+
+# The soak benchmark (issue 11, hack/soak): one holder through 1,000
+# restarts with ctwatch -f attached, a contract of 10^5 forks reported
+# (-v) and logged (-E), 100 ctwatch clients in turn. It prints VmRSS, open
+# descriptors and threads at checkpoints and their growth; no timings.
+# About half an hour. It starts contracts: not beside make test.
+# SOAKFLAGS: e.g. -restarts 100 -forks 10000 -run restarts,forks.
+.PHONY: soak
+soak: all
+	$(GO) run ./hack/soak -bin bin $(SOAKFLAGS)
 
 # The commands, their man pages, the bash completion (one file; the
 # other commands' names link to it, as bash-completion looks a completion up

@@ -6,6 +6,7 @@ package getopt
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -54,7 +55,7 @@ func Parse(args []string, optstring string) ([]Option, []string, error) {
 			c := a[j]
 			arg, known := takes[c]
 			if !known || c == ':' {
-				return nil, nil, Usagef("unknown option -%c", c)
+				return nil, nil, Usagef("unknown option %s", letterName(c))
 			}
 			if !arg {
 				opts = append(opts, Option{Letter: c})
@@ -64,7 +65,7 @@ func Parse(args []string, optstring string) ([]Option, []string, error) {
 				opts = append(opts, Option{Letter: c, Arg: a[j+1:]})
 			} else {
 				if i >= len(args) {
-					return nil, nil, Usagef("option -%c needs an argument", c)
+					return nil, nil, Usagef("option %s needs an argument", letterName(c))
 				}
 				opts = append(opts, Option{Letter: c, Arg: args[i]})
 				i++
@@ -73,6 +74,17 @@ func Parse(args []string, optstring string) ([]Option, []string, error) {
 		}
 	}
 	return opts, args[i:], nil
+}
+
+// letterName is how a usage error names option letter c: "-x", or quoted
+// with escapes when c is no printable ASCII ("-\n"), so that the message
+// stays one line whatever was typed.
+func letterName(c byte) string {
+	name := string([]byte{'-', c})
+	if c < ' ' || c > '~' {
+		return strconv.Quote(name)
+	}
+	return name
 }
 
 // letters reads an optstring: each letter, and whether it takes an argument.

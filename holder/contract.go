@@ -248,7 +248,7 @@ func (c *contract) handOver() {
 	id := c.res.id
 	l := events.Notice(h.previous, "restarted", fmt.Sprintf("the command runs again in contract %d", id))
 	l.NewCtid = id
-	h.rep.stream(l)
+	h.rep.streamAfter(l) // about the contract before, which is over
 	if !h.job.Terms.Transfer {
 		return
 	}

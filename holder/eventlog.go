@@ -24,8 +24,16 @@ func openEventLog(name string) (*os.File, error) {
 	if fd, ok := ownDescriptor(name); ok {
 		return dupForWriting(name, fd)
 	}
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	// Opened without blocking, so that a FIFO nobody reads is refused
+	// (ENXIO) rather than waited on before the contract is even made;
+	// then blocking again, so that a slow reader is waited for rather
+	// than its log dropped at the first full pipe.
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_NONBLOCK, 0o644)
 	if err != nil {
+		return nil, fmt.Errorf("event log: %w", err)
+	}
+	if err := unix.SetNonblock(int(f.Fd()), false); err != nil {
+		f.Close()
 		return nil, fmt.Errorf("event log: %w", err)
 	}
 	return f, nil

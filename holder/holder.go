@@ -186,7 +186,7 @@ func (h *holder) setup() error {
 			return err
 		}
 		h.eventLog = f
-		h.rep.log = f
+		h.rep.log, h.rep.logName = f, h.job.Terms.EventLog
 	}
 
 	if err := h.openEvents(); err != nil {
@@ -271,23 +271,24 @@ func (h *holder) loop(first *pending) (int, unix.Signal) {
 			return res.status(), res.endBy()
 		case !policy.Allows(restarts):
 			if t.Restart {
-				h.rep.act(res.id, "give_up", "giving up: no restart left (-r %d)", t.Restarts)
+				h.rep.actAfter(res.id, "give_up", "giving up: no restart left (-r %d)", t.Restarts)
 			}
 			return res.status(), 0
 		}
 		if pause := backoff.Pause(res.ranFor); pause > 0 {
-			h.rep.act(res.id, "pause", "pausing %v before restarting: it keeps failing right after it starts", pause)
+			h.rep.actAfter(res.id, "pause", "pausing %v before restarting: it keeps failing right after it starts", pause)
 			h.rep.flush()
 			if sig, stopped := h.signals.sleep(h.ctx, pause, h.keys.keys()); stopped {
-				h.rep.act(res.id, "stop", "not restarting: stopped by %s", events.SignalName(sig))
+				h.rep.actAfter(res.id, "stop", "not restarting: stopped by %s", events.SignalName(sig))
 				return res.status(), 0
 			}
 		}
 		restarts++
+		settle()
 		if t.Restarts == 0 {
-			h.rep.act(res.id, "restart", "restart %d in a new contract", restarts)
+			h.rep.actAfter(res.id, "restart", "restart %d in a new contract", restarts)
 		} else {
-			h.rep.act(res.id, "restart", "restart %d of %d in a new contract", restarts, t.Restarts)
+			h.rep.actAfter(res.id, "restart", "restart %d of %d in a new contract", restarts, t.Restarts)
 		}
 		h.previous = res.id
 	}

@@ -3,8 +3,10 @@ package stream
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -70,10 +72,19 @@ func (s *Server) accept() {
 	}
 }
 
+// requestBuffer is the read buffer of a request line; maxRequest bounds
+// the line (a longer one is hung up on).
+const (
+	requestBuffer = 64
+	maxRequest    = 4096
+)
+
 // serve reads a client's request and answers it.
 func (s *Server) serve(c *net.UnixConn) {
 	_ = c.SetReadDeadline(time.Now().Add(requestTimeout))
-	line, err := bufio.NewReader(c).ReadString('\n')
+	// A request is a few words: a small buffer (the reader grows it for a
+	// longer line), as readers come and go for as long as the holder runs.
+	line, err := bufio.NewReaderSize(io.LimitReader(c, maxRequest), requestBuffer).ReadString('\n')
 	_ = c.SetReadDeadline(time.Time{})
 	if err != nil {
 		c.Close()
@@ -125,33 +136,53 @@ func (s *Server) watch(c *net.UnixConn, o WatchOptions) {
 	w.run()
 	s.mu.Lock()
 	delete(s.clients, w)
+	last := len(s.clients) == 0 && !s.closing
 	s.mu.Unlock()
 	close(w.finished)
+	if last {
+		// What the readers used (their goroutines, buffers, the replay
+		// formatted for them) is returned now: readers come and go for as
+		// long as the holder runs, and each left some kilobytes the
+		// collector would only take once the heap had doubled from its
+		// 4 MiB floor (make soak).
+		debug.FreeOSMemory()
+	}
 }
 
 // Publish sends a contract's event to every reader and keeps it for
 // replay; critical events are those in the contract's fatal set.
 func (s *Server) Publish(e events.Event, critical bool) {
-	s.publish(e.Contract, item{ev: e, critical: critical})
+	s.publish(e.Contract, item{ev: e, critical: critical}, true)
 }
 
 // PublishNotice sends a notice of the holder's own (events.Notice) to
 // every reader and keeps it for replay.
 func (s *Server) PublishNotice(l events.Line) {
-	s.publish(l.Ctid, item{notice: &l})
+	s.publish(l.Ctid, item{notice: &l}, true)
 }
 
-// publish sends an item to every reader and keeps it for replay; it is
-// formatted only if someone reads it now.
-func (s *Server) publish(ctid int, it item) {
+// PublishAfter sends a notice about a contract that is over (its restart,
+// a pause before it, giving up) to the readers connected now, and keeps
+// nothing for replay: the contract's queue is forgotten, and one made
+// anew for it would never be, growing a holder that restarts for months
+// by a queue per restart.
+func (s *Server) PublishAfter(l events.Line) {
+	s.publish(l.Ctid, item{notice: &l}, false)
+}
+
+// publish sends an item to every reader and, when keep, keeps it for
+// replay; it is formatted only if someone reads it now.
+func (s *Server) publish(ctid int, it item, keep bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.queued[ctid]
-	if r == nil {
-		r = &ring{}
-		s.queued[ctid] = r
+	if keep {
+		r := s.queued[ctid]
+		if r == nil {
+			r = &ring{}
+			s.queued[ctid] = r
+		}
+		r.push(it)
 	}
-	r.push(it)
 	if len(s.clients) == 0 {
 		return
 	}

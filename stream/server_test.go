@@ -238,3 +238,33 @@ func TestUnknownRequest(t *testing.T) {
 		}
 	}
 }
+
+// A notice about a contract that is over (PublishAfter: its restart,
+// giving up) reaches the readers connected, but no queue is made again
+// for the contract: a holder restarting for months kept one per restart
+// (issue 11).
+func TestPublishAfterKeepsNothing(t *testing.T) {
+	s := serve(t)
+	c := watchRaw(t, s, WatchOptions{})
+	publishN(s, 1, 2, "run")
+	s.Forget(1)
+	for i := range 1000 {
+		s.PublishAfter(events.Notice(1+i, "restart", "after"+strconv.Itoa(i)))
+	}
+	s.mu.Lock()
+	queues := len(s.queued)
+	s.mu.Unlock()
+	if queues != 0 {
+		t.Errorf("%d replay queues kept after the contracts were over", queues)
+	}
+	// Read while Close flushes: the socket holds fewer lines than that.
+	read := make(chan []events.Line, 1)
+	go func() { read <- readAll(t, c) }()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ls := <-read
+	if len(ls) != 2+1000 || ls[2].Summary != "after0" || ls[len(ls)-1].Summary != "after999" {
+		t.Errorf("reader got %d lines, want the 2 events and the 1000 notices live", len(ls))
+	}
+}

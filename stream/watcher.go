@@ -23,14 +23,18 @@ const flushTimeout = time.Second
 // watcher is one connected reader.
 type watcher struct {
 	conn     *net.UnixConn
-	ch       chan []byte
 	reliable bool
 
-	mu      sync.Mutex
-	lost    int
-	backlog [][]byte // reliable readers only
-	wake    chan struct{}
-	done    chan struct{}
+	mu sync.Mutex
+	// queue holds the lines not yet written, oldest first: at most
+	// clientBuffer, but without bound for a reliable reader. It grows
+	// with the backlog rather than being made clientBuffer long for
+	// every reader: a holder serves readers that come and go for months,
+	// and most never fall behind.
+	queue [][]byte
+	lost  int
+	wake  chan struct{}
+	done  chan struct{}
 	// finish asks run to write what is still buffered and hang up (the
 	// holder is exiting); finished is closed once run has returned.
 	finish   chan struct{}
@@ -38,28 +42,21 @@ type watcher struct {
 }
 
 func newWatcher(conn *net.UnixConn, reliable bool) *watcher {
-	return &watcher{conn: conn, ch: make(chan []byte, clientBuffer), reliable: reliable,
+	return &watcher{conn: conn, reliable: reliable,
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 		finish: make(chan struct{}), finished: make(chan struct{})}
 }
 
 // offer hands a line to the reader without ever waiting.
 func (w *watcher) offer(line []byte) {
-	if w.reliable {
-		w.mu.Lock()
-		w.backlog = append(w.backlog, line)
-		w.mu.Unlock()
-		w.poke()
-		return
-	}
-	select {
-	case w.ch <- line:
-	default:
-		w.mu.Lock()
+	w.mu.Lock()
+	if w.reliable || len(w.queue) < clientBuffer {
+		w.queue = append(w.queue, line)
+	} else {
 		w.lost++
-		w.mu.Unlock()
-		w.poke()
 	}
+	w.mu.Unlock()
+	w.poke()
 }
 
 // poke wakes run, if it is not awake already.
@@ -70,23 +67,41 @@ func (w *watcher) poke() {
 	}
 }
 
+// next takes the oldest line queued; with none, it takes the count of
+// lines lost since it was last told (0: nothing to write). Lines are lost
+// only while the queue is full, so the notice comes after the lines
+// queued before them.
+func (w *watcher) next() (line []byte, lost int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.queue) > 0 {
+		line = w.queue[0]
+		w.queue[0] = nil
+		w.queue = w.queue[1:]
+		if len(w.queue) == 0 {
+			w.queue = nil // the array goes with the backlog
+		}
+		return line, 0
+	}
+	lost, w.lost = w.lost, 0
+	return nil, lost
+}
+
 // run writes to the reader until it goes away.
 func (w *watcher) run() {
 	defer w.conn.Close()
 	// A reader that hangs up is noticed by a failing read.
 	go func() {
-		buf := make([]byte, 64)
+		var buf [64]byte
 		for {
-			if _, err := w.conn.Read(buf); err != nil {
+			if _, err := w.conn.Read(buf[:]); err != nil {
 				close(w.done)
 				return
 			}
 		}
 	}()
 	for {
-		var line []byte
 		select {
-		case line = <-w.ch:
 		case <-w.wake:
 		case <-w.done:
 			return
@@ -94,49 +109,41 @@ func (w *watcher) run() {
 			w.flush()
 			return
 		}
-		if !w.writePending() {
-			return
-		}
-		if line != nil && !w.write(line) {
+		if !w.writeQueued() {
 			return
 		}
 	}
 }
 
-// writePending writes the notice of lines lost and a reliable reader's
-// backlog. It says whether the reader still takes lines.
-func (w *watcher) writePending() bool {
-	w.mu.Lock()
-	lost, backlog := w.lost, w.backlog
-	w.lost, w.backlog = 0, nil
-	w.mu.Unlock()
-	if lost > 0 {
-		if !w.write(lostLine(lost)) {
+// writeQueued writes every line queued, and then the notice of lines
+// lost. It says whether the reader still takes lines.
+func (w *watcher) writeQueued() bool {
+	for {
+		select {
+		case <-w.done:
 			return false
+		default:
+		}
+		line, lost := w.next()
+		switch {
+		case line != nil:
+			if !w.write(line) {
+				return false
+			}
+		case lost > 0:
+			if !w.write(lostLine(lost)) {
+				return false
+			}
+		default:
+			return true
 		}
 	}
-	for _, l := range backlog {
-		if !w.write(l) {
-			return false
-		}
-	}
-	return true
 }
 
 // flush writes every line still buffered, in order, within flushTimeout.
 func (w *watcher) flush() {
 	_ = w.conn.SetWriteDeadline(time.Now().Add(flushTimeout))
-	for {
-		select {
-		case line := <-w.ch:
-			if !w.write(line) {
-				return
-			}
-		default:
-			w.writePending()
-			return
-		}
-	}
+	w.writeQueued()
 }
 
 func (w *watcher) write(b []byte) bool {

@@ -33,11 +33,11 @@ func shortForms(args []string) ([]string, error) {
 			name, val, hasVal := strings.Cut(a[2:], "=")
 			l, ok := longOptions[name]
 			if !ok {
-				return nil, fmt.Errorf("unknown option --%s", name)
+				return nil, fmt.Errorf("unknown option --%s", shown(name))
 			}
 			switch {
 			case hasVal && !takesArg(l):
-				return nil, fmt.Errorf("option --%s takes no argument", name)
+				return nil, fmt.Errorf("option --%s takes no argument", shown(name))
 			case hasVal:
 				a = "-" + string(l) + val
 			default:

@@ -157,7 +157,7 @@ func parse(args []string) (request, error) {
 func parseSignal(s string) (unix.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
 		if n < 0 || n > 64 {
-			return 0, fmt.Errorf("-s %s: no such signal", s)
+			return 0, fmt.Errorf("-s %s: no such signal", shown(s))
 		}
 		return unix.Signal(n), nil
 	}
@@ -168,7 +168,7 @@ func parseSignal(s string) (unix.Signal, error) {
 	if sig := unix.SignalNum(name); sig != 0 {
 		return sig, nil
 	}
-	return 0, fmt.Errorf("-s %s: no such signal", s)
+	return 0, fmt.Errorf("-s %s: no such signal", shown(s))
 }
 
 func do(req request) error {
