@@ -222,6 +222,15 @@ func TestTimeoutBoundsJob(t *testing.T) {
 					t.Fatalf("timeout exited %d (%v), want %d", code, cmd.ProcessState, tc.code)
 				}
 				eventually(t, 10*time.Second, "the sleeps gone", func() bool { return len(processesWith("sleep 301")) == 0 })
+				if tc.code == -1 {
+					// ctrun was SIGKILLed: its event socket is left for
+					// the next ctstat to collect (its init removes it only
+					// when the holder's end has closed it first).
+					eventually(t, 10*time.Second, "the contract's init gone", func() bool { return len(runningInits()) == 0 })
+					if r := runStat(t, user, nil, "-a"); r.code != 0 {
+						t.Fatalf("ctstat -a: exit %d: %s", r.code, r.stderr)
+					}
+				}
 			})
 		})
 	}
