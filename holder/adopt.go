@@ -24,7 +24,7 @@ import (
 func Adopt(ctx context.Context, job Job) int {
 	h := &holder{ctx: ctx, job: job, rep: newReporter(job.Report, job.Terms.Verbosity)}
 	id := job.Terms.Adopt
-	grace, err := stopGrace(job.Terms)
+	grace, err := terms.Grace(job.Terms, os.Getenv)
 	if err != nil {
 		h.rep.errorf("%v", err)
 		return ExitInternal

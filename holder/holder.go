@@ -89,7 +89,7 @@ type holder struct {
 	hostPid int
 	// noConnector is why the process connector could not be had.
 	noConnector error
-	// grace is how long members may outlive a user's stop (GraceEnv).
+	// grace is how long members may outlive a user's stop (-g, CTRUN_GRACE: terms.Grace).
 	grace time.Duration
 	// pid1: ctrun is PID 1 of its PID namespace, whose end ends every
 	// process in it.
@@ -104,7 +104,7 @@ type holder struct {
 func Run(ctx context.Context, job Job) int {
 	h := &holder{ctx: ctx, job: job, rep: newReporter(job.Report, job.Terms.Verbosity)}
 	var err error
-	if h.grace, err = stopGrace(job.Terms); err != nil {
+	if h.grace, err = terms.Grace(job.Terms, os.Getenv); err != nil {
 		h.rep.errorf("%v", err)
 		return ExitInternal
 	}

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -69,7 +68,7 @@ func scopeName(s int) string {
 func testContract(t *testing.T, tm terms.Terms, p phase, out *bytes.Buffer) (*contract, *fakeInstance) {
 	t.Helper()
 	tm.Verbosity = terms.Verbose
-	h := &holder{job: Job{Terms: tm, Argv: []string{"cmd"}, Path: "/bin/cmd"}, rep: newReporter(out, tm.Verbosity), grace: DefaultGrace}
+	h := &holder{job: Job{Terms: tm, Argv: []string{"cmd"}, Path: "/bin/cmd"}, rep: newReporter(out, tm.Verbosity), grace: terms.DefaultGrace}
 	f := &fakeInstance{}
 	c := newContract(h, 1, f, 4242)
 	c.obs = events.NewObserver(4242, 4242, nil, "", &h.seq)
@@ -383,26 +382,6 @@ func TestEndBy(t *testing.T) {
 		r := result{outcome: tc.outcome, stopSig: tc.stop, cmd: tc.cmd, haveCmd: tc.haveCmd}
 		if got := r.endBy(); got != tc.want {
 			t.Errorf("%s: endBy() = %v, want %v", tc.name, got, tc.want)
-		}
-	}
-}
-
-func TestStopGrace(t *testing.T) {
-	for _, tc := range []struct {
-		env  string
-		want time.Duration
-		bad  bool
-	}{
-		{"", DefaultGrace, false},
-		{"2.5", 2500 * time.Millisecond, false},
-		{"0", 0, false},
-		{"-1", 0, true},
-		{"soon", 0, true},
-	} {
-		t.Setenv(GraceEnv, tc.env)
-		got, err := stopGrace(terms.Default())
-		if (err != nil) != tc.bad || (!tc.bad && got != tc.want) {
-			t.Errorf("%s=%q: %v, %v; want %v (error %v)", GraceEnv, tc.env, got, err, tc.want, tc.bad)
 		}
 	}
 }

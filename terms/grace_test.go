@@ -2,6 +2,7 @@ package terms
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +131,28 @@ func TestEnvGrace(t *testing.T) {
 		}
 		if err != nil && !strings.Contains(err.Error(), GraceEnv) {
 			t.Errorf("%s=%q: error %q does not name the variable", GraceEnv, tc.env, err)
+		}
+	}
+}
+
+// The grace ctrun holds a contract with, from the environment alone (no
+// -g): the holder reads it so (holder.Run, holder.Adopt).
+func TestGraceFromEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want time.Duration
+		bad  bool
+	}{
+		{"", DefaultGrace, false},
+		{"2.5", 2500 * time.Millisecond, false},
+		{"0", 0, false},
+		{"-1", 0, true},
+		{"soon", 0, true},
+	} {
+		t.Setenv(GraceEnv, tc.env)
+		got, err := Grace(Default(), os.Getenv)
+		if (err != nil) != tc.bad || (!tc.bad && got != tc.want) {
+			t.Errorf("%s=%q: %v, %v; want %v (error %v)", GraceEnv, tc.env, got, err, tc.want, tc.bad)
 		}
 	}
 }
