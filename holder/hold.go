@@ -15,6 +15,7 @@ import (
 // signals, and hands what comes to the contract's reactions (react.go).
 func (c *contract) hold() {
 	h := c.h
+	defer collectOften()()
 	var ws []*waiter
 	// Without a descriptor of its own (-1), the event source's events come
 	// with the init's messages: no waiter (its nil channel never fires).
