@@ -44,12 +44,11 @@ func (s soak) many(c manyConfig) error {
 	}
 	fmt.Printf("== many: %d holders (ctrun -v -r 0 -f core, a crash every 1-3 s) for %v as %s, a holder SIGKILLed every %v on average, %d ctstat at once, seed %d\n",
 		c.contracts, c.duration, who, c.killEvery, c.samplers, c.seed)
-	state, err := r.stateDir()
-	if err != nil {
-		return err
+	if c.uid >= 0 && c.uid != os.Geteuid() && os.Geteuid() != 0 {
+		return fmt.Errorf("-uid %d needs root", c.uid)
 	}
-	r.state = state
-	r.m = newMachine(s.bin, manyMarker, state)
+	r.state = r.stateDir()
+	r.m = newMachine(s.bin, manyMarker, r.state)
 	if left := r.m.left(); len(left) > 0 {
 		return fmt.Errorf("not clean before the run: %s", strings.Join(left, "; "))
 	}
@@ -92,21 +91,22 @@ type holderExit struct {
 	err error
 }
 
-// stateDir asks the user's ctstat-side answer: the directory the user's
-// contracts are recorded in (registry.StateDir: /run/ctrun for root, else
-// /tmp/ctrun-UID).
-func (r *manyRun) stateDir() (string, error) {
+// stateDir is the directory the run's user's contracts are recorded in,
+// as registry.StateDir chooses it for that user: /run/ctrun for root
+// (/tmp/ctrun-0 where /run cannot be written), /tmp/ctrun-UID for anyone
+// else.
+func (r *manyRun) stateDir() string {
 	uid := r.cfg.uid
 	if uid < 0 {
 		uid = os.Geteuid()
 	}
 	if uid != 0 {
-		return fmt.Sprintf("/tmp/ctrun-%d", uid), nil
+		return fmt.Sprintf("/tmp/ctrun-%d", uid)
 	}
 	if syscall.Access("/run", 2) == nil {
-		return "/run/ctrun", nil
+		return "/run/ctrun"
 	}
-	return "/tmp/ctrun-0", nil
+	return "/tmp/ctrun-0"
 }
 
 // command makes a command of the run's user.
