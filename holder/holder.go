@@ -108,6 +108,10 @@ func Run(ctx context.Context, job Job) int {
 		h.rep.errorf("%v", err)
 		return ExitInternal
 	}
+	if err := runtime.CheckInherited(job.Extra); err != nil {
+		h.rep.errorf("%v", err)
+		return ExitInternal
+	}
 	// What the environment allows decides, once, how contracts are held.
 	env := runtime.Probe()
 	h.pid1 = env.PID1

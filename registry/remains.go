@@ -23,6 +23,8 @@ import (
 //     the instance's cgroups in every hierarchy, its libcontainer state and
 //     rootfs directories, a libcontainer init still waiting for its exec
 //     FIFO, and then the claim;
+//   - an instance's libcontainer state or rootfs directory that no claim
+//     names (collectUnclaimed);
 //   - a temporary file whose writer died before renaming it;
 //   - a contract's endpoint socket that nobody answers on and no record
 //     names.
@@ -58,6 +60,7 @@ func (d Dir) CollectRemains() []error {
 		}
 		d.collectClaim(c, find)
 	}
+	d.collectUnclaimed(removeGrace)
 	d.collectTemps()
 	d.collectEndpoints()
 	RemoveIfEmpty(string(d))
@@ -161,7 +164,7 @@ func (d Dir) removeClaimed(c *Claim) {
 			}
 		}
 	}
-	if err := removeDir(lc, os.RemoveAll); err != nil {
+	if err := removeDir(lc, removeTree); err != nil {
 		gone = false
 	}
 	if err := removeDir(filepath.Join(string(d), c.Name+RootfsSuffix), RemoveRootfs); err != nil {
@@ -353,6 +356,9 @@ func RemoveRootfs(dir string) error {
 	if err := unix.Lstat(dir, &st); err != nil {
 		return err
 	}
+	if mountedOn(dir) {
+		return errMounted
+	}
 	des, err := os.ReadDir(dir)
 	if err != nil {
 		return err
@@ -370,4 +376,16 @@ func RemoveRootfs(dir string) error {
 		}
 	}
 	return unix.Rmdir(dir)
+}
+
+// mountedOn says whether dir is on another mount than the directory
+// holding it (or cannot be told): what is in it is not the state
+// directory's.
+func mountedOn(dir string) bool {
+	var in, parent unix.Statx_t
+	if unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &in) != nil ||
+		unix.Statx(unix.AT_FDCWD, filepath.Dir(dir), 0, unix.STATX_MNT_ID, &parent) != nil {
+		return true
+	}
+	return in.Mnt_id != parent.Mnt_id
 }

@@ -48,7 +48,35 @@ func explain(err error) error {
 	case strings.Contains(s, "read-only file system") && strings.Contains(s, "cgroup"):
 		return fmt.Errorf("cannot make the contract's cgroup: the cgroup file system is read-only")
 	}
+	if why := limitReached(err); why != "" {
+		return errors.New(why)
+	}
 	return err
+}
+
+// limitReached says which limit err ran into, "" when none: libcontainer
+// reports it at the end of a chain of its own steps, or (from its C
+// stages) only in words.
+func limitReached(err error) string {
+	s := err.Error()
+	switch {
+	case errors.Is(err, unix.EMFILE) || strings.Contains(s, "too many open files") || strings.Contains(s, "Too many open files"),
+		// Go's fork and exec moves the descriptors it hands over through
+		// numbers above the highest of them: past the limit, EBADF.
+		strings.Contains(s, "fork/exec") && errors.Is(err, unix.EBADF):
+		var lim unix.Rlimit
+		if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil {
+			return fmt.Sprintf("too many open files: the limit on open files (ulimit -Hn, %d) is too low for ctrun and its contract's init", lim.Max)
+		}
+		return "too many open files: the limit on open files (ulimit -n) is too low for ctrun and its contract's init"
+	case errors.Is(err, unix.ENFILE) || strings.Contains(s, "file table overflow"):
+		return "too many open files on the machine (fs.file-max)"
+	case errors.Is(err, unix.EAGAIN) || strings.Contains(s, "resource temporarily unavailable") || strings.Contains(s, "Resource temporarily unavailable"):
+		if strings.Contains(s, "fork") || strings.Contains(s, "clone") || strings.Contains(s, "exec") || strings.Contains(s, "start") {
+			return "cannot start a process: the limit on processes is reached (the pids.max of ctrun's cgroup, or ulimit -u)"
+		}
+	}
+	return ""
 }
 
 // mountRefused says whether err is libcontainer's refusal to mount (or

@@ -19,11 +19,13 @@ type initFiles struct {
 	control *os.File // the holder's end
 	config  configFile
 	extra   []*os.File
-	// childEnd and devnull are closed once the init has them.
+	// childEnd, devnull and the low copies are closed once the init
+	// has them.
 	childEnd, devnull *os.File
+	low               []*os.File
 }
 
-func openInitFiles(o Options) (f *initFiles, err error) {
+func openInitFiles(o Options) (_ *initFiles, err error) {
 	if len(o.Extra) > wire.MaxExtra {
 		return nil, fmt.Errorf("%d inherited descriptors: at most %d can be handed on", len(o.Extra), wire.MaxExtra)
 	}
@@ -31,7 +33,7 @@ func openInitFiles(o Options) (f *initFiles, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	f = &initFiles{control: os.NewFile(uintptr(fds[0]), "ctrun-control"), childEnd: os.NewFile(uintptr(fds[1]), "ctrun-control-init")}
+	f := &initFiles{control: os.NewFile(uintptr(fds[0]), "ctrun-control"), childEnd: os.NewFile(uintptr(fds[1]), "ctrun-control-init")}
 	defer func() {
 		if err != nil {
 			f.control.Close()
@@ -55,9 +57,32 @@ func openInitFiles(o Options) (f *initFiles, err error) {
 		f.extra = append(f.extra, s)
 	}
 	for _, e := range o.Extra {
-		f.extra = append(f.extra, e.File)
+		l, err := f.lowCopy(e.File)
+		if err != nil {
+			return nil, fmt.Errorf("inherited descriptor %d: %w", e.Target, err)
+		}
+		f.extra = append(f.extra, l)
 	}
 	return f, nil
+}
+
+// lowCopy is file at the lowest free number, if that is below its own.
+// Whatever starts the init (Go's fork and exec) moves the descriptors it
+// hands over through numbers above the highest of them: an inherited
+// descriptor near or above the limit on open files (ulimit -n lowered
+// after it was opened) would make that fail with EBADF.
+func (f *initFiles) lowCopy(file *os.File) (*os.File, error) {
+	fd, err := unix.FcntlInt(file.Fd(), unix.F_DUPFD_CLOEXEC, 3)
+	if err != nil {
+		return nil, err
+	}
+	if uintptr(fd) > file.Fd() {
+		unix.Close(fd)
+		return file, nil
+	}
+	l := os.NewFile(uintptr(fd), file.Name())
+	f.low = append(f.low, l)
+	return l, nil
 }
 
 // closeChildEnds closes what only the init needs, once it has them.
@@ -68,6 +93,10 @@ func (f *initFiles) closeChildEnds() {
 	if f.devnull != nil {
 		f.devnull.Close()
 	}
+	for _, l := range f.low {
+		l.Close()
+	}
+	f.low = nil
 }
 
 // configFile is the memfd the init reads its configuration from, once

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
@@ -107,6 +108,33 @@ static int dup_clear(const struct config *c, int fd)
 }
 
 /*
+ * An inherited descriptor may sit at or above the limit on open files
+ * (ulimit -n lowered after it was opened): the command had it at that
+ * number, but dup2 cannot make it there. Raise the limit (the hard one
+ * too, as root) just for the placing; *orig is what it was. 1 when raised,
+ * 0 when no need, -1 with errno when the limit cannot be raised (EPERM:
+ * unprivileged, above the hard limit).
+ */
+static int raise_nofile(const int *dst, int n, struct rlimit *orig)
+{
+	int top = -1;
+	for (int i = 0; i < n; i++)
+		if (dst[i] > top)
+			top = dst[i];
+	if (getrlimit(RLIMIT_NOFILE, orig) < 0)
+		return -1;
+	if (top < 0 || (rlim_t)top < orig->rlim_cur)
+		return 0;
+	struct rlimit r = *orig;
+	r.rlim_cur = (rlim_t)top + 1;
+	if (r.rlim_max != RLIM_INFINITY && r.rlim_max < r.rlim_cur)
+		r.rlim_max = r.rlim_cur;
+	if (setrlimit(RLIMIT_NOFILE, &r) < 0)
+		return -1;
+	return 1;
+}
+
+/*
  * Put the user's descriptors at the numbers they had in the holder. The
  * status pipe and the listener socket were moved clear of every target
  * before, so only the user's own descriptors are in play here.
@@ -134,9 +162,17 @@ static void place_fds(const struct config *c, int status_fd)
 			child_fail(status_fd, CT_STAGE_SETUP);
 		src[i] = d;
 	}
+	struct rlimit lim;
+	int raised = raise_nofile(dst, n, &lim);
+	if (raised < 0)
+		child_fail(status_fd, CT_STAGE_SETUP);
 	for (int i = 0; i < n; i++)
 		if (dup2(src[i], dst[i]) < 0)
 			child_fail(status_fd, CT_STAGE_SETUP);
+	/* The descriptors stay where they are: the kernel checks the limit
+	 * when one is made, not while it is open. */
+	if (raised && setrlimit(RLIMIT_NOFILE, &lim) < 0)
+		child_fail(status_fd, CT_STAGE_SETUP);
 }
 
 static void reset_signals(const struct config *c)
