@@ -31,8 +31,10 @@ const trimAfter = 200 * time.Millisecond
 // other ctrun; only this process's mappings of them go, and what the loop
 // touches again is mapped again by a minor fault.
 func trimMemory() {
-	_ = dropExecutablePages()
+	// The collection first: it runs through the runtime's code and
+	// tables, which the drop then lets go of too.
 	debug.FreeOSMemory()
+	_ = dropExecutablePages()
 }
 
 // dropExecutablePages unmaps the pages of the holder's own binary from its
