@@ -102,8 +102,8 @@ bench_start() {
 		'$ctrun /bin/true'" >/dev/null
 	mapfile -t m < <(means "$work/start.json")
 	say start "root: unshare ${m[0]} ms, bwrap ${m[1]} ms, crun ${m[2]} ms, runc ${m[3]} ms, bare libcontainer ${m[4]} ms, ctrun ${m[5]} ms"
-	say start "root: ctrun/unshare $(ratio "${m[5]}" "${m[0]}")x (target <= 6), runc/ctrun $(ratio "${m[3]}" "${m[5]}")x, crun/ctrun $(ratio "${m[2]}" "${m[5]}")x"
-	say start "root: bare libcontainer/unshare $(ratio "${m[4]}" "${m[0]}")x, ctrun/bare libcontainer $(ratio "${m[5]}" "${m[4]}")x"
+	say start "root: ctrun/unshare $(ratio "${m[5]}" "${m[0]}")x (target <= 6), runc/ctrun $(ratio "${m[3]}" "${m[5]}")x (target >= 1.5), crun/ctrun $(ratio "${m[2]}" "${m[5]}")x"
+	say start "root: bare libcontainer/unshare $(ratio "${m[4]}" "${m[0]}")x, ctrun/bare libcontainer $(ratio "${m[5]}" "${m[4]}")x (target <= 1.1)"
 	as_user hyperfine -N -w 5 -r 40 --export-json "$xdg/ustart.json" \
 		'unshare -Urfp --mount-proc /bin/true' "$work/lcfloor /bin/true" "$ctrun /bin/true" >/dev/null
 	mapfile -t u < <(means "$xdg/ustart.json")
@@ -164,6 +164,9 @@ bench_kill1000() {
 }
 
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# VmRSS's parts: anonymous memory (heap, stacks) and mapped file pages (the
+# binary's), KiB.
+rss_parts() { awk '/^RssAnon/ {a=$2} /^RssFile/ {f=$2} END {print "anon " a ", file " f}' "/proc/$1/status"; }
 
 bench_memory() {
 	local who
@@ -179,7 +182,7 @@ bench_memory() {
 		holder=$(pgrep -f "^$ctrun sleep 30" | head -1)
 		init=$(pgrep -P "$holder" | head -1)
 		local total=$(( $(rss "$holder") + $(rss "$init") ))
-		say memory "$who: holder $(rss "$holder") KiB + init $(rss "$init") KiB = $((total / 1024)) MiB (target <= 16)"
+		say memory "$who: holder $(rss "$holder") KiB ($(rss_parts "$holder")) + init $(rss "$init") KiB ($(rss_parts "$init")) = $((total / 1024)) MiB (target <= 6)"
 		kill -TERM "$holder"
 		wait "$h" 2>/dev/null || true
 	done

@@ -16,6 +16,9 @@ import (
 func (c *contract) hold() {
 	h := c.h
 	defer collectOften()()
+	// Once the contract runs, what making it left is given back.
+	trim := time.AfterFunc(trimAfter, trimMemory)
+	defer trim.Stop()
 	var ws []*waiter
 	// Without a descriptor of its own (-1), the event source's events come
 	// with the init's messages: no waiter (its nil channel never fires).

@@ -1,7 +1,10 @@
 package holder
 
 import (
+	"runtime"
 	"sync"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ctrun/ctrun/events"
 	"github.com/ctrun/ctrun/events/sigtrace"
@@ -25,6 +28,12 @@ func openTracer() *tracerHandle {
 		return h
 	}
 	go func() {
+		// Loading takes CPU (the BTF scan, the verifier) while
+		// libcontainer's processes make the contract, which must come
+		// first: on a thread of its own at the lowest priority, it
+		// uses what they leave. The thread ends with the goroutine.
+		runtime.LockOSThread()
+		_ = unix.Setpriority(unix.PRIO_PROCESS, 0, 19)
 		h.t, h.err = sigtrace.Open()
 		close(h.done)
 	}()

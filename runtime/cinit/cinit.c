@@ -45,6 +45,7 @@
  *   endpoint.c  the contract's endpoint (ctkill -a, adoption)
  *   cleanup.c   the host root, and the end of an orphaned contract
  *   proc.c      small kernel files (/proc, cgroupfs), capabilities
+ *   trim.c      letting go of the binary's pages the start mapped
  */
 #include "cinit.h"
 
@@ -284,6 +285,8 @@ static int init_main(int subreaper)
 		close(fd);
 	/* Off the command's path: nobody needs libcontainer's rootfs now. */
 	ct_remove_rootfs(s.cfg.rootfs);
+	/* The init waits from now on: what its start mapped can go. */
+	ct_drop_own_pages();
 
 	/* Children change only with a SIGCHLD: reap at the start and after
 	 * one, not at every wake-up (under a fork storm the init wakes for

@@ -139,6 +139,9 @@ int ct_enter_host_root(void);
 void ct_remove_rootfs(const char *rootfs);
 void ct_cleanup_orphan(struct state *s);
 
+/* trim.c: the binary's pages the start mapped */
+void ct_drop_own_pages(void);
+
 #pragma GCC visibility pop
 
 #endif
