@@ -126,6 +126,7 @@ static int may_ptrace = -1;
 static long long due; /* CLOCK_MONOTONIC ms the pending and done are next looked at; 0: not */
 static struct rlimit child_nofile;
 static int nofile_raised;
+static size_t nofile_max, waiters; /* the init's descriptor limit; waiters whose descriptors are kept */
 
 /* ---------- the member table ---------- */
 
@@ -188,8 +189,10 @@ static void forget(struct member *m)
 	close(m->fd);
 	if (m->cfd >= 0)
 		close(m->cfd);
-	if (m->tfd >= 0)
+	if (m->tfd >= 0) {
 		close(m->tfd);
+		waiters--;
+	}
 	size_t i = (size_t)(m - tab);
 	for (size_t j = i;;) {
 		j = (j + 1) & (cap - 1);
@@ -486,6 +489,18 @@ static void sight_file(struct state *s, const char *path)
 		sight_listed(s, buf);
 }
 
+/* Whether a waiter's descriptors may be kept: the pidfds come first, so
+ * the kept ones stay within three quarters of the init's descriptor
+ * limit with them. */
+static int room_to_keep(void)
+{
+	struct rlimit rl;
+	if (!nofile_max) {
+		nofile_max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (size_t)rl.rlim_cur : 1 << 20;
+	}
+	return count + 2 * waiters + 64 < nofile_max / 4 * 3;
+}
+
 /*
  * A followed waiter's single thread's children, through descriptors kept
  * from its first wait on (a waiter waits again and again: a shell for
@@ -496,11 +511,14 @@ static void sight_file(struct state *s, const char *path)
 static int sight_kept(struct state *s, struct member *m)
 {
 	char path[64];
+	if ((m->tfd < 0 || m->cfd < 0) && !room_to_keep())
+		return -1;
 	if (m->tfd < 0) {
 		snprintf(path, sizeof(path), "/proc/%d/task", m->pid);
 		m->tfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (m->tfd < 0)
 			return -1;
+		waiters++;
 	}
 	/* A task directory links to itself, its parent and each thread,
 	 * counted when asked. */
