@@ -300,11 +300,8 @@ static int init_main(int subreaper)
 		int ci = -1, ni = -1, ei = -1, ri = -1, zi = -1;
 		int rep = (s.cfg.flags & CT_F_REPORT) && ct_report_fd() >= 0;
 		if (rep) {
-			int efd = ct_report_exit_fd();
-			if (efd >= 0) {
-				ri = n;
-				pf[n++] = (struct pollfd){.fd = efd, .events = POLLIN};
-			}
+			ri = n;
+			pf[n++] = (struct pollfd){.fd = ct_report_fd(), .events = POLLIN};
 			int zfd = ct_report_zombie_fd();
 			if (zfd >= 0) {
 				zi = n;

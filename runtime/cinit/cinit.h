@@ -119,9 +119,7 @@ int ct_ancestry(struct state *s, int pid, int (*known)(int pid), struct ct_link 
 void ct_report_init(struct state *s);
 void ct_report_child_limits(void);
 int ct_report_fd(void);
-int ct_report_exit_fd(void);
 int ct_report_zombie_fd(void);
-void ct_report_rest(void);
 int ct_report_timeout(void);
 void ct_report_ready(struct state *s);
 void ct_report_zombies(struct state *s);

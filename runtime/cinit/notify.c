@@ -225,7 +225,6 @@ static int report_call(struct state *s, const struct seccomp_notif *req, int nr,
 	}
 	/* Exits first: a pid seen now may be that of one that has gone. */
 	ct_report_ready(s);
-	ct_report_rest();
 	int caller = (int)req->pid;
 	if (exec) {
 		/* Its argv must be read before the exec replaces it. */

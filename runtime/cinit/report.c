@@ -114,11 +114,6 @@ static int epfd = -1;
  * reaping. */
 static int zfd = -1;
 static long long zdue;
-/* With PIDFD_INFO_EXIT: the reapings are taken at every notification
- * (ct_report_ready comes first in each); while members make notified
- * calls, epfd rests until erest and wakes the init for none of them. */
-#define EXIT_REST_MS 2
-static long long erest;
 static int disabled;      /* no pidfds: only the reaped children are reported */
 static int noreport_sent; /* CT_M_NOREPORT goes once */
 static int exit_info = -1; /* PIDFD_INFO_EXIT: 1 the kernel has it, 0 not, -1 not yet known */
@@ -298,25 +293,6 @@ static void schedule(int ms)
 		due = t;
 }
 
-/* A notification has taken the reapings so far: the next ones can wait
- * for the next notification, or EXIT_REST_MS. */
-void ct_report_rest(void)
-{
-	if (zfd >= 0)
-		erest = now_ms() + EXIT_REST_MS;
-}
-
-/* The set of reapings for the main loop to wait on, or -1 while it
- * rests (ct_report_rest). */
-int ct_report_exit_fd(void)
-{
-	if (disabled)
-		return -1;
-	if (erest && now_ms() >= erest)
-		erest = 0;
-	return erest ? -1 : epfd;
-}
-
 /*
  * The set that finds zombies, for the main loop to wait on, or -1: none,
  * or it was looked at less than ZOMBIE_MS ago (a fork storm's every exit
@@ -338,8 +314,6 @@ int ct_report_timeout(void)
 	long long t = due;
 	if (zdue && count && (!t || zdue < t))
 		t = zdue;
-	if (erest && count && (!t || erest < t))
-		t = erest;
 	if (!t)
 		return -1;
 	long long left = t - now_ms();
