@@ -247,6 +247,7 @@ func TestRestricted(t *testing.T) {
 		{"DaemonHeld", false, checkDaemonHeld},
 		{"NoOrphan", false, checkNoOrphan},
 		{"GrandchildFatalRestarts", false, checkGrandchildRestart},
+		{"UnreapedFatal", false, checkUnreapedFatal},
 		{"VerboseSaysHow", false, checkVerboseHeldBy},
 		{"MemberSignalNoEvent", false, checkMemberSignal},
 		{"Strict", false, checkStrict},
@@ -351,6 +352,21 @@ func checkGrandchildRestart(t *testing.T, r restriction) {
 	}
 	if res.elapsed > 2500*time.Millisecond {
 		t.Errorf("ctrun took %v: the fatal event did not kill every member at once\n%s", res.elapsed, res.stderr)
+	}
+}
+
+// The fatal event of a member whose parent is alive and never reaps it
+// (the shell became a sleep, which does not wait) is seen while it is a
+// zombie: every member is killed then, not once its parent ends.
+func checkUnreapedFatal(t *testing.T, r restriction) {
+	arg := uniqueSleep(30)
+	script := `sh -c 'kill -SEGV $$' & exec sleep ` + arg
+	res := runIn(t, r, call{args: []string{"-v", "-f", "core", "sh", "-c", script}})
+	if res.code != 123 || !strings.Contains(res.stderr, "fatal event core") {
+		t.Errorf("exit %d, want 123 with a fatal core event (the unreaped member's SIGSEGV)\n%s", res.code, res.stderr)
+	}
+	if left := sleepers(arg); len(left) > 0 {
+		t.Errorf("the parent outlived the fatal event: sleep %s, pid %v", arg, left)
 	}
 }
 

@@ -297,14 +297,19 @@ static int init_main(int subreaper)
 			break;
 		reap_due = 0;
 		ct_check_own_empty(&s);
-		struct pollfd pf[5];
+		struct pollfd pf[6];
 		int n = 0;
 		pf[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
-		int ci = -1, ni = -1, ei = -1, ri = -1;
-		int rfd = (s.cfg.flags & CT_F_REPORT) ? ct_report_fd() : -1;
-		if (rfd >= 0) {
+		int ci = -1, ni = -1, ei = -1, ri = -1, zi = -1;
+		int rep = (s.cfg.flags & CT_F_REPORT) && ct_report_fd() >= 0;
+		if (rep) {
 			ri = n;
-			pf[n++] = (struct pollfd){.fd = rfd, .events = POLLIN};
+			pf[n++] = (struct pollfd){.fd = ct_report_fd(), .events = POLLIN};
+			int zfd = ct_report_zombie_fd();
+			if (zfd >= 0) {
+				zi = n;
+				pf[n++] = (struct pollfd){.fd = zfd, .events = POLLIN};
+			}
 		}
 		if (s.endpoint >= 0) {
 			ei = n;
@@ -318,13 +323,15 @@ static int init_main(int subreaper)
 			ni = n;
 			pf[n++] = (struct pollfd){.fd = s.notify, .events = POLLIN};
 		}
-		if (poll(pf, (nfds_t)n, ri >= 0 ? ct_report_timeout() : -1) < 0)
+		if (poll(pf, (nfds_t)n, rep ? ct_report_timeout() : -1) < 0)
 			continue;
-		if (ri >= 0) {
+		if (rep) {
 			/* Exits first: a notification below sights pids, and
 			 * one of them may be a gone member's, taken anew. */
-			if (pf[ri].revents)
+			if (ri >= 0 && pf[ri].revents)
 				ct_report_ready(&s);
+			if (zi >= 0 && pf[zi].revents)
+				ct_report_zombies(&s);
 			ct_report_retry(&s);
 		}
 		if (pf[0].revents) {

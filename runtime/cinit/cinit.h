@@ -119,11 +119,15 @@ int ct_ancestry(struct state *s, int pid, int (*known)(int pid), struct ct_link 
 void ct_report_init(struct state *s);
 void ct_report_child_limits(void);
 int ct_report_fd(void);
+int ct_report_zombie_fd(void);
 int ct_report_timeout(void);
 void ct_report_ready(struct state *s);
+void ct_report_zombies(struct state *s);
 void ct_report_retry(struct state *s);
 int ct_report_known(int pid);
+int ct_report_followed(struct state *s, int pid);
 int ct_report_sight(struct state *s, int pid);
+int ct_report_sight_fd(struct state *s, int pid, int fd);
 void ct_report_command(struct state *s, int pid);
 void ct_report_children(struct state *s, int tgid);
 int ct_report_reaping(struct state *s, int pid);

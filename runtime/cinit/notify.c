@@ -34,6 +34,9 @@
 #ifndef __NR_pidfd_send_signal
 #define __NR_pidfd_send_signal 424
 #endif
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
 
 /* Linux 6.6; Debian 12's headers predate it. */
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
@@ -193,14 +196,14 @@ static int execs_init(int pid, uint64_t argv_addr, size_t psz)
 /*
  * CT_F_REPORT: what a call means for the report. A wait sights the caller
  * (its thread group) and, before the wait may go on, its children. An exec
- * only sights the caller, which can wait until the exec goes on (*after):
- * the call is then not held up, and the init, which handles one thing at a
- * time, still sights it before anything else can report its end (its
- * parent's wait is the next notification; its pidfd, opened then, still
- * finds a zombie). Returns 1 when the call is no signal (then nothing else
- * is to be done).
+ * only sights the caller, which can wait until the exec goes on (*after,
+ * with its pidfd in *afterfd): the call is then not held up, and the init,
+ * which handles one thing at a time, still sights it before anything else
+ * can report its end (its parent's wait is the next notification; its
+ * pidfd, opened now, still has it). Returns 1 when the call is no signal
+ * (then nothing else is to be done).
  */
-static int report_call(struct state *s, const struct seccomp_notif *req, int nr, int compat, int *after)
+static int report_call(struct state *s, const struct seccomp_notif *req, int nr, int compat, int *after, int *afterfd)
 {
 	int exec = 0, wait = 0, argv_arg = 0;
 	switch (nr) {
@@ -223,13 +226,20 @@ static int report_call(struct state *s, const struct seccomp_notif *req, int nr,
 	/* Exits first: a pid seen now may be that of one that has gone. */
 	ct_report_ready(s);
 	int caller = (int)req->pid;
-	int tgid = ct_report_known(caller) ? caller : tgid_of(caller);
 	if (exec) {
 		/* Its argv must be read before the exec replaces it. */
-		if (!execs_init(caller, req->data.args[argv_arg], compat ? 4 : 8))
-			*after = tgid;
+		if (ct_report_followed(s, caller) || execs_init(caller, req->data.args[argv_arg], compat ? 4 : 8))
+			return 1;
+		/* A pidfd only opens for a thread-group leader: nearly every
+		 * caller, its thread group then told without reading /proc.
+		 * (After an exec by another thread, the caller's pid would
+		 * be gone.) */
+		int fd = (int)syscall(__NR_pidfd_open, caller, 0);
+		*after = fd >= 0 ? caller : tgid_of(caller);
+		*afterfd = fd;
 		return 1;
 	}
+	int tgid = ct_report_known(caller) ? caller : tgid_of(caller);
 	int member = ct_report_sight(s, tgid);
 	if (wait && member)
 		ct_report_children(s, tgid);
@@ -303,12 +313,12 @@ void ct_handle_notification(struct state *s)
 		case 284: nr = __NR_waitid; break;
 		}
 	}
-	int after = 0; /* a caller to sight once its call goes on */
+	int after = 0, afterfd = -1; /* a caller to sight once its call goes on, and its pidfd */
 	/* Without credentials to attach (subreaper mode: the holder sees our
 	 * pids), a report can wait until the call goes on. */
 	if ((s->cfg.flags & CT_F_REPORT) && s->subreaper)
 		ct_defer_msgs(s);
-	int report_only = (s->cfg.flags & CT_F_REPORT) && caller > 0 && report_call(s, &req, nr, compat, &after);
+	int report_only = (s->cfg.flags & CT_F_REPORT) && caller > 0 && report_call(s, &req, nr, compat, &after, &afterfd);
 	if (!report_only)
 		ct_flush_msgs(s); /* a signal's record must come first */
 	if (!report_only && caller > 0 && sender_is_member(s, caller)) {
@@ -384,6 +394,6 @@ void ct_handle_notification(struct state *s)
 	resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	ioctl(s->notify, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 	if (after > 0)
-		ct_report_sight(s, after);
+		ct_report_sight_fd(s, after, afterfd);
 	ct_flush_msgs(s);
 }

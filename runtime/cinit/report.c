@@ -10,10 +10,15 @@
  * them), and, before a wait4 or waitid may go on, every child of the
  * caller, so that a child about to be reaped by its own parent is known
  * while it still exists. Sighting opens a pidfd and puts it in an epoll
- * set; the pidfd turns readable when the process exits, and its wait
- * status comes from the pidfd (PIDFD_INFO_EXIT, Linux 6.15), or from its
- * stat line while it is a zombie, or is unknown. The init's own children
- * are reported from the init's reaping, with the exact status.
+ * set. Where the kernel keeps a reaped process's exit for its pidfds
+ * (PIDFD_INFO_EXIT, Linux 6.15), the set wakes the init only when a
+ * member is reaped (the pidfd hangs up), and the wait status comes from
+ * the pidfd; a second set, looked at every ZOMBIE_MS at most, finds the
+ * zombies a live parent leaves unreaped, whose status comes from their
+ * stat line. On older kernels the pidfd wakes the init at the exit, and
+ * the status comes from the zombie's stat line, or is unknown. The init's
+ * own children are reported from the init's reaping, with the exact
+ * status.
  *
  * Apart because it keeps state of its own (the member table: pid -> pidfd,
  * open-addressed, for thousands of members) that the main loop, the
@@ -60,39 +65,55 @@ struct ct_pidfd_info {
 	uint32_t coredump_mask, spare1;
 };
 #define CT_PIDFD_GET_INFO _IOWR(0xFF, 11, struct ct_pidfd_info)
+#define CT_PIDFD_INFO_PID (1ULL << 0)
 #define CT_PIDFD_INFO_EXIT (1ULL << 3)
 
 /* How many unknown ancestors one sighting names at most. */
 #define MAX_CHAIN 64
-/* How often a zombie whose status we may not read is asked again, and
- * how often the zombies already reported are looked for their reaping. */
+/* Older kernels (no PIDFD_INFO_EXIT): how often a zombie whose status we
+ * may not read is asked again, and how often the zombies already reported
+ * are looked for their reaping. */
 #define PENDING_MS 20
 #define DONE_MS 200
-/* Where the kernel gives exit information to pidfds (Linux 6.15), an exit
- * is first left for its parent's reaping, which nearly always follows at
+/*
+ * An exit is left for its parent's reaping, which nearly always follows at
  * once, rather than read from its zombie's /proc files (a handful of
  * system calls for every member that ends, under a fork storm the init's
- * main cost). Asked again this soon; read as a zombie after ZOMBIE_MS. */
+ * main cost): the zombies are looked for at most every ZOMBIE_MS, and one
+ * found is read as a zombie once it has been one ZOMBIE_MS. (Older
+ * kernels: asked again after PATIENT_MS, read as a zombie after
+ * ZOMBIE_MS.)
+ */
 #define PATIENT_MS 3
 #define ZOMBIE_MS 30
 
 enum {
 	LIVE = 1, /* its pidfd is in the epoll set */
 	CHILD,    /* our own child, exited: left to the reaping */
-	PENDING,  /* exited, a zombie we may not read: asked again until reaped */
+	PENDING,  /* exited, a zombie we may not read: asked again until reaped
+		   * (with PIDFD_INFO_EXIT: left to its reaping) */
 	DONE,     /* exited and reported while a zombie: kept until reaped, so
 		   * that its reaping by the init (it may still be orphaned to
 		   * us) reports nothing twice */
+	ZOMBIE,   /* with PIDFD_INFO_EXIT: exited, not reaped yet; read as a
+		   * zombie if still one ZOMBIE_MS after it was found */
 };
 
 struct member {
 	int pid, fd, state;
-	long long since; /* CLOCK_MONOTONIC ms it went PENDING */
+	int cfd, tfd; /* a waiter's children file and task directory, or -1 */
+	long long since; /* CLOCK_MONOTONIC ms it went PENDING or ZOMBIE */
 };
 
 static struct member *tab; /* open addressing, linear probing; pid 0: free */
-static size_t cap, count, pending, done;
+static size_t cap, count, pending, done, zombies;
 static int epfd = -1;
+/* With PIDFD_INFO_EXIT: the set of pidfds that turn readable at an exit
+ * (each once: EPOLLONESHOT), looked at every ZOMBIE_MS at most (zdue), to
+ * find the zombies a live parent does not reap. epfd then only wakes at a
+ * reaping. */
+static int zfd = -1;
+static long long zdue;
 static int disabled;      /* no pidfds: only the reaped children are reported */
 static int noreport_sent; /* CT_M_NOREPORT goes once */
 static int exit_info = -1; /* PIDFD_INFO_EXIT: 1 the kernel has it, 0 not, -1 not yet known */
@@ -100,6 +121,7 @@ static int may_ptrace = -1;
 static long long due; /* CLOCK_MONOTONIC ms the pending and done are next looked at; 0: not */
 static struct rlimit child_nofile;
 static int nofile_raised;
+static size_t nofile_max, waiters; /* the init's descriptor limit; waiters whose descriptors are kept */
 
 /* ---------- the member table ---------- */
 
@@ -144,7 +166,7 @@ static struct member *insert(int pid, int fd)
 	size_t i = slot(pid);
 	while (tab[i].pid)
 		i = (i + 1) & (cap - 1);
-	tab[i] = (struct member){.pid = pid, .fd = fd, .state = LIVE};
+	tab[i] = (struct member){.pid = pid, .fd = fd, .state = LIVE, .cfd = -1, .tfd = -1};
 	count++;
 	return &tab[i];
 }
@@ -157,7 +179,15 @@ static void forget(struct member *m)
 		pending--;
 	if (m->state == DONE)
 		done--;
+	if (m->state == ZOMBIE)
+		zombies--;
 	close(m->fd);
+	if (m->cfd >= 0)
+		close(m->cfd);
+	if (m->tfd >= 0) {
+		close(m->tfd);
+		waiters--;
+	}
 	size_t i = (size_t)(m - tab);
 	for (size_t j = i;;) {
 		j = (j + 1) & (cap - 1);
@@ -221,7 +251,15 @@ void ct_report_init(struct state *s)
 		noreport(s, errno);
 		return;
 	}
+	/* Whether the kernel has pidfd information (Linux 6.13; the exit in
+	 * it, 6.15): then a pidfd hangs up when its process is reaped (6.9),
+	 * and the exits can wait for it. */
+	struct ct_pidfd_info info;
+	memset(&info, 0, sizeof(info));
+	exit_info = ioctl(fd, CT_PIDFD_GET_INFO, &info) == 0;
 	close(fd);
+	if (exit_info)
+		zfd = epoll_create1(EPOLL_CLOEXEC);
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		child_nofile = rl;
@@ -255,32 +293,62 @@ static void schedule(int ms)
 		due = t;
 }
 
-/* The main loop's poll timeout. */
+/*
+ * The set that finds zombies, for the main loop to wait on, or -1: none,
+ * or it was looked at less than ZOMBIE_MS ago (a fork storm's every exit
+ * would wake the init otherwise; nearly every zombie is reaped by then).
+ */
+int ct_report_zombie_fd(void)
+{
+	if (disabled || zfd < 0)
+		return -1;
+	if (zdue && now_ms() >= zdue)
+		zdue = 0;
+	return zdue ? -1 : zfd;
+}
+
+/* The main loop's poll timeout: the next deadline, and the end of the
+ * zombie set's rest while there are members to find among the zombies. */
 int ct_report_timeout(void)
 {
-	if (!due)
+	long long t = due;
+	if (zdue && count && (!t || zdue < t))
+		t = zdue;
+	if (!t)
 		return -1;
-	long long left = due - now_ms();
+	long long left = t - now_ms();
 	return left > 0 ? (int)left : 0;
 }
 
 /* ---------- sighting ---------- */
 
-/* Open pid's pidfd, watch it and report the fork. 1 done; 0 gone already;
- * -1 it cannot be followed (the holder is told once why). */
-static int track(struct state *s, int pid, int ppid)
+/*
+ * Watch pid through its pidfd fd (opened here if -1, else ours to keep or
+ * close) and report the fork. 1 done; 0 gone already; -1 it cannot be
+ * followed (the holder is told once why). With pidfd exit information
+ * the pidfd wakes the init once the member is reaped (EPOLLHUP), and
+ * the zombie set has it once (EPOLLONESHOT) when it exits.
+ */
+static int track(struct state *s, int pid, int ppid, int fd)
 {
-	if (disabled)
+	if (disabled) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
-	int fd = (int)syscall(__NR_pidfd_open, pid, 0);
+	}
+	if (fd < 0)
+		fd = (int)syscall(__NR_pidfd_open, pid, 0);
 	if (fd < 0) {
 		if (errno == ESRCH)
 			return 0;
 		noreport(s, errno);
 		return -1;
 	}
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)(uint32_t)fd << 32 | (uint32_t)pid};
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 || !insert(pid, fd)) {
+	uint64_t key = (uint64_t)(uint32_t)fd << 32 | (uint32_t)pid;
+	struct epoll_event ev = {.events = zfd >= 0 ? EPOLLHUP : EPOLLIN, .data.u64 = key};
+	struct epoll_event zev = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = key};
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 || (zfd >= 0 && epoll_ctl(zfd, EPOLL_CTL_ADD, fd, &zev) < 0) ||
+	    !insert(pid, fd)) {
 		noreport(s, errno);
 		close(fd);
 		return -1;
@@ -302,6 +370,8 @@ static int reaped(const struct member *m)
 static struct member *current(struct state *s, int pid)
 {
 	struct member *m = find(pid);
+	if (zfd >= 0)
+		return m; /* the reaped ones are dropped as they hang up */
 	if (m && m->state == PENDING) {
 		resolve(s, m, 0);
 		m = find(pid);
@@ -313,25 +383,51 @@ static struct member *current(struct state *s, int pid)
 	return m;
 }
 
+/* Whether pid is a followed member (ct_report_ready has run). */
+int ct_report_followed(struct state *s, int pid) { return current(s, pid) != NULL; }
+
 /*
  * Sight pid (a thread-group id) and the ancestors the init has not seen
  * (eldest first, so that each parent is reported before its child).
  * Returns 1 when pid is a followed member, -1 a member that cannot be
  * followed, 0 no member (a sub-contract's, the init, gone).
  */
-int ct_report_sight(struct state *s, int pid)
+int ct_report_sight(struct state *s, int pid) { return ct_report_sight_fd(s, pid, -1); }
+
+/*
+ * ct_report_sight, with fd a pidfd of pid (ours to keep or close) opened
+ * while pid was a live thread-group leader, or -1. Without a namespace of
+ * our own, a process whose parent (as its pidfd tells) is a followed
+ * member is one too, and is followed without a walk up /proc: no
+ * sub-contract's init is ever followed, nor anything below one. (It is
+ * not one itself: such an init never execs, and fd is an exec's.)
+ */
+int ct_report_sight_fd(struct state *s, int pid, int fd)
 {
-	if (disabled || pid <= 0 || pid == s->self)
-		return 0;
-	if (current(s, pid))
-		return 1;
+	if (disabled || pid <= 0 || pid == s->self || current(s, pid)) {
+		if (fd >= 0)
+			close(fd);
+		return disabled || pid <= 0 || pid == s->self ? 0 : 1;
+	}
+	if (fd >= 0 && s->subreaper) {
+		struct ct_pidfd_info info;
+		memset(&info, 0, sizeof(info));
+		if (ioctl(fd, CT_PIDFD_GET_INFO, &info) == 0 && (info.mask & CT_PIDFD_INFO_PID) && info.ppid > 0 &&
+		    (int)info.ppid != s->self && current(s, (int)info.ppid))
+			return track(s, pid, (int)info.ppid, fd);
+	}
 	struct ct_link chain[MAX_CHAIN];
 	int n;
-	if (!ct_ancestry(s, pid, ct_report_known, chain, MAX_CHAIN, &n) || n == 0)
+	if (!ct_ancestry(s, pid, ct_report_known, chain, MAX_CHAIN, &n) || n == 0) {
+		if (fd >= 0)
+			close(fd);
 		return 0;
+	}
 	int r = 0;
 	for (int i = n - 1; i >= 0; i--)
-		r = track(s, chain[i].pid, chain[i].ppid);
+		r = track(s, chain[i].pid, chain[i].ppid, i == 0 && chain[0].pid == pid ? fd : -1);
+	if (fd >= 0 && chain[0].pid != pid)
+		close(fd);
 	return r;
 }
 
@@ -339,15 +435,13 @@ int ct_report_sight(struct state *s, int pid)
  * sub-contract's init), not yet able to exit unseen. */
 void ct_report_command(struct state *s, int pid)
 {
-	track(s, pid, s->self);
+	track(s, pid, s->self, -1);
 }
 
-/* Sight the pids a children file lists that the init does not know. */
-static void sight_listed(struct state *s, const char *path)
+/* Sight the pids listed in buf (a children file) that the init does not
+ * know. */
+static void sight_listed(struct state *s, char *buf)
 {
-	char buf[4096];
-	if (ct_read_small(AT_FDCWD, path, buf, sizeof(buf)) <= 0)
-		return;
 	for (char *p = buf, *end; *p; p = end) {
 		long child = strtol(p, &end, 10);
 		if (end == p)
@@ -357,9 +451,69 @@ static void sight_listed(struct state *s, const char *path)
 		 * pending one may be stale (ct_report_ready has just dropped
 		 * the other gone ones). */
 		struct member *m = find((int)child);
-		if (!m || m->state == DONE || m->state == PENDING)
+		if (!m || (zfd < 0 && (m->state == DONE || m->state == PENDING)))
 			ct_report_sight(s, (int)child);
 	}
+}
+
+static void sight_file(struct state *s, const char *path)
+{
+	char buf[4096];
+	if (ct_read_small(AT_FDCWD, path, buf, sizeof(buf)) > 0)
+		sight_listed(s, buf);
+}
+
+/* Whether a waiter's descriptors may be kept: the pidfds come first, so
+ * the kept ones stay within three quarters of the init's descriptor
+ * limit with them. */
+static int room_to_keep(void)
+{
+	struct rlimit rl;
+	if (!nofile_max) {
+		nofile_max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (size_t)rl.rlim_cur : 1 << 20;
+	}
+	return count + 2 * waiters + 64 < nofile_max / 4 * 3;
+}
+
+/*
+ * A followed waiter's single thread's children, through descriptors kept
+ * from its first wait on (a waiter waits again and again: a shell for
+ * every command): 1 done, 0 it has more threads, -1 they cannot be had.
+ * They are the process's own, not its pid's: /proc files stay with the
+ * process they were opened for.
+ */
+static int sight_kept(struct state *s, struct member *m)
+{
+	char path[64];
+	if ((m->tfd < 0 || m->cfd < 0) && !room_to_keep())
+		return -1;
+	if (m->tfd < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/task", m->pid);
+		m->tfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (m->tfd < 0)
+			return -1;
+		waiters++;
+	}
+	/* A task directory links to itself, its parent and each thread,
+	 * counted when asked. */
+	struct stat st;
+	if (fstat(m->tfd, &st) < 0)
+		return -1;
+	if (st.st_nlink > 3)
+		return 0;
+	if (m->cfd < 0) {
+		snprintf(path, sizeof(path), "%d/children", m->pid);
+		m->cfd = openat(m->tfd, path, O_RDONLY | O_CLOEXEC);
+		if (m->cfd < 0)
+			return -1;
+	}
+	char buf[4096];
+	ssize_t n = pread(m->cfd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	sight_listed(s, buf);
+	return 1;
 }
 
 /*
@@ -369,6 +523,10 @@ static void sight_listed(struct state *s, const char *path)
  */
 void ct_report_children(struct state *s, int tgid)
 {
+	struct member *m = find(tgid);
+	int r = m ? sight_kept(s, m) : -1;
+	if (r > 0)
+		return;
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/task", tgid);
 	/* A task directory links to itself, its parent and each thread: a
@@ -379,7 +537,7 @@ void ct_report_children(struct state *s, int tgid)
 		return;
 	if (st.st_nlink <= 3) {
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", tgid, tgid);
-		sight_listed(s, path);
+		sight_file(s, path);
 		return;
 	}
 	DIR *d = opendir(path);
@@ -391,7 +549,7 @@ void ct_report_children(struct state *s, int tgid)
 			continue;
 		char f[300];
 		snprintf(f, sizeof(f), "/proc/%d/task/%s/children", tgid, e->d_name);
-		sight_listed(s, f);
+		sight_file(s, f);
 	}
 	closedir(d);
 }
@@ -533,8 +691,44 @@ static void exited(struct state *s, struct member *m)
 	resolve(s, m, 0);
 }
 
-/* Report the members whose pidfd is readable. Called before every
- * sighting too: a pid seen anew may be that of one that has gone. */
+/* With PIDFD_INFO_EXIT: m's pidfd hung up, it is reaped. Its exit,
+ * unless told already, with the status its pidfd keeps. */
+static void reaped_member(struct state *s, struct member *m)
+{
+	if (m->state != DONE) {
+		int status = 0;
+		int r = exit_status(m, &status, 0);
+		send_exit(s, m->pid, status, r > 0);
+	}
+	forget(m);
+}
+
+/* With PIDFD_INFO_EXIT: m has been a zombie for ZOMBIE_MS, its parent
+ * alive and not reaping it. Its exit from its stat line; one we may not
+ * read is left to its reaping. */
+static void zombie_due(struct state *s, struct member *m)
+{
+	int status = 0;
+	int r = exit_status(m, &status, 0);
+	if (r < 0) {
+		zombies--;
+		m->state = PENDING;
+		pending++;
+		return;
+	}
+	send_exit(s, m->pid, status, r > 0);
+	if (r != 2) {
+		forget(m);
+		return;
+	}
+	zombies--;
+	m->state = DONE;
+	done++;
+}
+
+/* Report the members whose pidfd is readable (with PIDFD_INFO_EXIT:
+ * hung up, reaped). Called before every sighting too: a pid seen anew
+ * may be that of one that has gone. */
 void ct_report_ready(struct state *s)
 {
 	if (disabled || !count)
@@ -546,10 +740,68 @@ void ct_report_ready(struct state *s)
 		for (int i = 0; i < n; i++) {
 			int pid = (int)(uint32_t)ev[i].data.u64, fd = (int)(ev[i].data.u64 >> 32);
 			struct member *m = find(pid);
-			if (m && m->fd == fd && m->state == LIVE)
+			if (!m || m->fd != fd)
+				continue;
+			if (zfd >= 0)
+				reaped_member(s, m);
+			else if (m->state == LIVE)
 				exited(s, m);
 		}
 	} while (n == 64);
+}
+
+/* With PIDFD_INFO_EXIT: the zombie set has members that have exited.
+ * Those not reaped yet are read as zombies once they have been ones for
+ * ZOMBIE_MS; the set rests as long. */
+void ct_report_zombies(struct state *s)
+{
+	if (disabled || zfd < 0)
+		return;
+	long long now = now_ms();
+	zdue = now + ZOMBIE_MS;
+	ct_report_ready(s); /* the reaped are in the set too: drop them first */
+	struct epoll_event ev[64];
+	int n;
+	do {
+		n = epoll_wait(zfd, ev, 64, 0);
+		for (int i = 0; i < n; i++) {
+			int pid = (int)(uint32_t)ev[i].data.u64, fd = (int)(ev[i].data.u64 >> 32);
+			struct member *m = find(pid);
+			if (m && m->fd == fd && m->state == LIVE) {
+				m->state = ZOMBIE;
+				m->since = now;
+				zombies++;
+			}
+		}
+	} while (n == 64);
+	if (zombies)
+		schedule(ZOMBIE_MS);
+}
+
+/* With PIDFD_INFO_EXIT, once ct_report_timeout is up: the zombies found
+ * ZOMBIE_MS ago and still not reaped. */
+static void zombies_due(struct state *s)
+{
+	long long now = now_ms(), next = 0;
+	size_t n = 0;
+	int *pids = zombies ? malloc(zombies * sizeof(int)) : NULL;
+	if (!pids)
+		return;
+	for (size_t i = 0; i < cap && n < zombies; i++)
+		if (tab[i].pid && tab[i].state == ZOMBIE)
+			pids[n++] = tab[i].pid;
+	for (size_t i = 0; i < n; i++) {
+		struct member *m = find(pids[i]);
+		if (!m || m->state != ZOMBIE)
+			continue;
+		if (now - m->since >= ZOMBIE_MS)
+			zombie_due(s, m);
+		else if (!next || m->since + ZOMBIE_MS < next)
+			next = m->since + ZOMBIE_MS;
+	}
+	free(pids);
+	if (next)
+		schedule((int)(next - now));
 }
 
 /* Once ct_report_timeout is up: ask the pending zombies again, and drop
@@ -559,6 +811,10 @@ void ct_report_retry(struct state *s)
 	if (!due || now_ms() < due)
 		return;
 	due = 0;
+	if (zfd >= 0) {
+		zombies_due(s);
+		return;
+	}
 	size_t want = pending + done, n = 0;
 	int *pids = want ? malloc(want * sizeof(int)) : NULL;
 	if (pids) {
@@ -591,7 +847,7 @@ int ct_report_reaping(struct state *s, int pid)
 	int n;
 	if (!ct_ancestry(s, pid, NULL, chain, 1, &n) || n == 0)
 		return 0; /* a sub-contract's init */
-	if (track(s, pid, chain[0].ppid) == 1)
+	if (track(s, pid, chain[0].ppid, -1) == 1)
 		return 1;
 	send_fork(s, pid, chain[0].ppid);
 	return 1;
