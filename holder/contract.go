@@ -38,7 +38,10 @@ type contract struct {
 	// keyStop is an interrupt typed at the terminal for the command,
 	// a stop once the command has exited (see keys.go).
 	keyStop unix.Signal
-	buf     []byte
+	// clearBeside: what the instance made is removed beside the next
+	// run's start, not before it (finish).
+	clearBeside bool
+	buf         []byte
 }
 
 func newContract(h *holder, run int, inst runtime.Instance, id int) *contract {
@@ -52,6 +55,8 @@ type pending struct {
 	done  chan struct{}
 	inst  runtime.Instance
 	err   error
+	// ahead: made while the run before it ran (ahead.go).
+	ahead bool
 }
 
 // startInstance starts making the instance for run.
@@ -64,8 +69,11 @@ func (h *holder) startInstance(run int) *pending {
 	return p
 }
 
-// discard ends an instance that will not be used.
+// discard ends an instance that will not be used (none: nil).
 func (p *pending) discard() {
+	if p == nil {
+		return
+	}
 	<-p.done
 	if p.inst != nil {
 		p.inst.Kill()
@@ -75,12 +83,27 @@ func (p *pending) discard() {
 }
 
 // runContract makes a contract of the instance p and holds it until it
-// ends (or, for lifetimes child and none, until ctrun may return).
-func (h *holder) runContract(p *pending) result {
+// ends (or, for lifetimes child and none, until ctrun may return). With
+// ahead, the instance of the next run is made while this one runs, and
+// returned for it (see ahead.go).
+func (h *holder) runContract(p *pending, ahead bool) (result, *pending) {
+	// The run lasts from now, or from when its making began if that was
+	// later: an instance made ahead waited for this run, which the
+	// crash-loop pause must not count.
+	begin := time.Now()
 	<-p.done
+	if p.begin.After(begin) {
+		begin = p.begin
+	}
+	if p.err != nil && p.ahead {
+		// Made while the last run ran, in conditions that may have
+		// passed (a pids limit reached, a full disk): try once more now.
+		p = h.startInstance(p.run)
+		<-p.done
+	}
 	if p.err != nil {
 		h.rep.errorf("create contract: %v", p.err)
-		return failed(0)
+		return failed(0), nil
 	}
 	if p.run == 1 {
 		// How contracts are held is known for sure once the first is made
@@ -90,16 +113,20 @@ func (h *holder) runContract(p *pending) result {
 		if err := h.strict(h.mech); err != nil {
 			p.discard()
 			h.rep.errorf("%v", err)
-			return failed(0)
+			return failed(0), nil
 		}
 	}
 	c := newContract(h, p.run, p.inst, 0)
 	if err := c.create(); err != nil {
 		h.rep.errorf("%v", err)
-		return failed(c.res.id)
+		return failed(c.res.id), nil
+	}
+	var next *pending
+	if ahead {
+		next = h.makeAhead(p.run + 1)
 	}
 	c.hold()
-	c.res.ranFor = time.Since(p.begin)
+	c.res.ranFor = time.Since(begin)
 	if c.phase == phaseReleased {
 		if h.pid1 {
 			// noorphan, as PID 1: what the command left is killed
@@ -107,7 +134,7 @@ func (h *holder) runContract(p *pending) result {
 			// would leave the init no time to clean up after it.
 			c.inst.Kill()
 			c.finish()
-			return c.res
+			return c.res, next
 		}
 		// The contract goes on without us; its init cleans up after it,
 		// unless it found the contract empty first, while still held:
@@ -115,10 +142,13 @@ func (h *holder) runContract(p *pending) result {
 		if c.inst.Abandon() {
 			c.finish()
 		}
-		return c.res
+		return c.res, next
 	}
+	// With the next run's instance ready, its command need not wait for
+	// this one's cleanup.
+	c.clearBeside = next != nil
 	c.finish()
-	return c.res
+	return c.res, next
 }
 
 // makeInstance makes the contract instance of run: namespaces, cgroup,

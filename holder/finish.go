@@ -18,12 +18,26 @@ func (c *contract) finish() {
 	}
 	c.reapInit()
 	testhook.Reached(testhook.Teardown, 0)
-	// What the instance made goes before the record: a holder killed
-	// in between leaves a dead contract's record, which the next ctstat
-	// collects with its endpoint and cgroups.
-	c.inst.Destroy()
-	c.h.reg.Remove(c.res.id)
-	registry.RemoveIfEmpty(string(c.h.reg))
+	if c.clearBeside {
+		// The contract is empty: its record goes now, and what its
+		// instance made while the next run starts (see ahead.go). A
+		// holder killed meanwhile leaves the rest to its claim's
+		// collector.
+		c.h.reg.Remove(c.res.id)
+		c.h.clearing.Add(1)
+		go func() {
+			defer c.h.clearing.Done()
+			c.inst.Destroy()
+			registry.RemoveIfEmpty(string(c.h.reg))
+		}()
+	} else {
+		// What the instance made goes before the record: a holder killed
+		// in between leaves a dead contract's record, which the next
+		// ctstat collects with its endpoint and cgroups.
+		c.inst.Destroy()
+		c.h.reg.Remove(c.res.id)
+		registry.RemoveIfEmpty(string(c.h.reg))
+	}
 	if c.h.rep.watch != nil {
 		c.h.rep.watch.Forget(c.res.id)
 	}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -97,6 +98,9 @@ type holder struct {
 	eventLog *os.File
 	// swept is closed once what killed holders left is collected.
 	swept chan struct{}
+	// clearing counts the ended contracts whose instances are being
+	// removed beside the next run (finish).
+	clearing sync.WaitGroup
 }
 
 // Run holds the job's contracts until the terms say ctrun returns, and
@@ -231,6 +235,7 @@ func (h *holder) close() {
 	if h.swept != nil {
 		<-h.swept
 	}
+	h.clearing.Wait()
 	h.rep.flush()
 	if h.rep.watch != nil {
 		h.rep.watch.Close()
@@ -264,12 +269,14 @@ func (h *holder) loop(first *pending) (int, unix.Signal) {
 	backoff := restart.DefaultBackoff()
 	restarts := 0
 	next := first
+	// Whatever ends the loop, an instance made ahead is not used.
+	defer func() { next.discard() }()
 	for run := 1; ; run++ {
 		if next == nil {
 			next = h.startInstance(run)
 		}
-		res := h.runContract(next)
-		next = nil
+		var res result
+		res, next = h.runContract(next, h.aheadFor(policy, restarts))
 		switch {
 		case res.outcome != outcomeFatal:
 			return res.status(), res.endBy()
