@@ -1,6 +1,10 @@
 package holder
 
-import "github.com/ctrun/ctrun/restart"
+import (
+	"time"
+
+	"github.com/ctrun/ctrun/restart"
+)
 
 // A restarter exists to shorten the outage, and making a contract instance
 // (namespaces, mounts, cgroup, libcontainer's init and ours) is most of
@@ -9,12 +13,18 @@ import "github.com/ctrun/ctrun/restart"
 // ahead: its init waits for the go, the command does not run in it, and
 // no record lists it (its claim names it, so that a collector ends it
 // should the holder be killed). After a fatal event the old contract is
-// killed and emptied as before; then the ready instance is told to go.
-// Whatever ends the holder's loop otherwise discards it.
+// killed and emptied as before; then the ready instance is told to go,
+// and what the old one made is removed beside it (finish). Whatever ends
+// the holder's loop otherwise discards the ready instance.
 //
-// It costs what a waiting init holds (see make bench, memory) and the
-// making's CPU once per run; it is skipped where it would not be used or
-// could not be made the same way later.
+// The making waits until the run has had aheadAfter to itself: on two
+// cores its tens of milliseconds of CPU (libcontainer's stages, a second
+// Go runtime) would otherwise slow the command's own start, which is the
+// other half of every restart. A run that ends sooner has the next
+// instance made at once. Once made, what the making left on the holder's
+// heap and in its mappings is given back (trimMemory): a ready instance
+// costs its waiting init, a few hundred KiB (make bench, restart).
+const aheadAfter = 250 * time.Millisecond
 
 // aheadFor says whether the next run's instance is made while this one
 // runs: a restart must be possible after it (restarts done so far), and
@@ -24,10 +34,32 @@ func (h *holder) aheadFor(policy restart.Policy, restarts int) bool {
 	return policy.Allows(restarts) && h.tty == nil
 }
 
-// makeAhead starts making the instance of run, while the run before it
-// holds its contract.
+// makeAhead starts making the instance of run once the run before it has
+// held its contract for aheadAfter, or at once when it ends (hurry).
 func (h *holder) makeAhead(run int) *pending {
-	p := h.startInstance(run)
-	p.ahead = true
+	p := &pending{run: run, done: make(chan struct{}), ahead: true, now: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		t := time.NewTimer(aheadAfter)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-p.now:
+		}
+		if p.dropped.Load() {
+			return
+		}
+		p.begin = time.Now()
+		p.inst, p.err = h.makeInstance(run)
+		trimMemory()
+	}()
 	return p
+}
+
+// hurry lets an instance made ahead be made now: the run before it is
+// over (or will not be followed).
+func (p *pending) hurry() {
+	if p.now != nil {
+		p.once.Do(func() { close(p.now) })
+	}
 }

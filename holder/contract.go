@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -55,8 +57,12 @@ type pending struct {
 	done  chan struct{}
 	inst  runtime.Instance
 	err   error
-	// ahead: made while the run before it ran (ahead.go).
-	ahead bool
+	// ahead: made while the run before it ran (ahead.go); its making
+	// waits until now is closed (hurry), and is skipped once dropped.
+	ahead   bool
+	now     chan struct{}
+	once    sync.Once
+	dropped atomic.Bool
 }
 
 // startInstance starts making the instance for run.
@@ -74,6 +80,8 @@ func (p *pending) discard() {
 	if p == nil {
 		return
 	}
+	p.dropped.Store(true)
+	p.hurry()
 	<-p.done
 	if p.inst != nil {
 		p.inst.Kill()
@@ -91,6 +99,7 @@ func (h *holder) runContract(p *pending, ahead bool) (result, *pending) {
 	// later: an instance made ahead waited for this run, which the
 	// crash-loop pause must not count.
 	begin := time.Now()
+	p.hurry()
 	<-p.done
 	if p.begin.After(begin) {
 		begin = p.begin

@@ -15,9 +15,10 @@ const heldGCPercent = 25
 // holder's VmRSS with it, about 1.3 MiB above its size a thousand forks
 // in, never returned while the contract runs (make soak). At 25 the heap
 // stays within about a megabyte of what is live, for a few more
-// collections of a heap of some hundred kilobytes. The making of a
-// contract keeps the default: it allocates in a burst, and settle
-// returns what it left.
+// collections of a heap of some hundred kilobytes. The making of the
+// first contract keeps the default: it allocates in a burst, and
+// trimMemory returns what it left (for a next instance made ahead, while
+// a contract is held, too).
 func collectOften() (restore func()) {
 	old := debug.SetGCPercent(heldGCPercent)
 	return func() { debug.SetGCPercent(old) }

@@ -295,7 +295,6 @@ func (h *holder) loop(first *pending) (int, unix.Signal) {
 			}
 		}
 		restarts++
-		settle()
 		if t.Restarts == 0 {
 			h.rep.actAfter(res.id, "restart", "restart %d in a new contract", restarts)
 		} else {
