@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/ctrun/ctrun/restart"
+	"github.com/ctrun/ctrun/runtime/mechanism"
 )
 
 // A restarter exists to shorten the outage, and making a contract instance
@@ -26,13 +27,19 @@ import (
 // costs its waiting init, a few hundred KiB (make bench, restart).
 const aheadAfter = 250 * time.Millisecond
 
-// aheadFor says whether the next run's instance is made while this one
-// runs: a restart must be possible after it (restarts done so far), and
-// the contract must not have the terminal, whose session is the running
-// command's until it is over.
+// aheadFor says whether the next run's instance may be made while this
+// one runs: a restart must be possible after it (restarts done so far),
+// and the contract must not have the terminal, whose session is the
+// running command's until it is over.
 func (h *holder) aheadFor(policy restart.Policy, restarts int) bool {
 	return policy.Allows(restarts) && h.tty == nil
 }
+
+// aheadHeld: contracts are held in PID namespaces of their own, where a
+// waiting init is apart from the running contract. A subreaper contract
+// is its init's descendants, and a container's (ctrun as PID 1) every
+// process of the namespace: a fatal kill there would end a ready init.
+func (h *holder) aheadHeld() bool { return h.mech.Holding == mechanism.Namespace }
 
 // makeAhead starts making the instance of run once the run before it has
 // held its contract for aheadAfter, or at once when it ends (hurry).

@@ -131,7 +131,7 @@ func (h *holder) runContract(p *pending, ahead bool) (result, *pending) {
 		return failed(c.res.id), nil
 	}
 	var next *pending
-	if ahead {
+	if ahead && h.aheadHeld() {
 		next = h.makeAhead(p.run + 1)
 	}
 	c.hold()

@@ -1,6 +1,8 @@
 package holder
 
 import (
+	"os"
+
 	"github.com/ctrun/ctrun/registry"
 	"github.com/ctrun/ctrun/testhook"
 )
@@ -19,10 +21,12 @@ func (c *contract) finish() {
 	c.reapInit()
 	testhook.Reached(testhook.Teardown, 0)
 	if c.clearBeside {
-		// The contract is empty: its record goes now, and what its
-		// instance made while the next run starts (see ahead.go). A
-		// holder killed meanwhile leaves the rest to its claim's
-		// collector.
+		// The contract is empty: its endpoint and record go now (the
+		// init removes the endpoint as it exits, unless it was killed;
+		// no claim names it), and what its instance made while the
+		// next run starts (see ahead.go). A holder killed meanwhile
+		// leaves the rest to its claim's collector.
+		_ = os.Remove(c.h.reg.EndpointPath(c.res.id))
 		c.h.reg.Remove(c.res.id)
 		c.h.clearing.Add(1)
 		go func() {

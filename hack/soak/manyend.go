@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,6 +27,12 @@ func (r *manyRun) finish(smp *samples) error {
 		kills++
 		cmd := r.command(r.ctkill, "-s", "KILL", strconv.Itoa(l.id))
 		if out, err := cmd.CombinedOutput(); err != nil {
+			if strings.Contains(string(out), "no such contract") && !running(l.id) {
+				// An orphaned contract whose command crashed ends by
+				// itself (nothing restarts it) between the listing and
+				// the kill.
+				continue
+			}
 			killFailed = append(killFailed, fmt.Sprintf("ctkill -s KILL %d: %v: %s", l.id, err, strings.TrimSpace(string(out))))
 		}
 	}
@@ -124,4 +131,14 @@ func byKind(problems []string) []string {
 		}
 	}
 	return out
+}
+
+// running says whether process pid exists and is not a zombie.
+func running(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i > 0 && i+2 < len(b) && b[i+2] != 'Z' && b[i+2] != 'X'
 }
