@@ -131,13 +131,13 @@ bench_restart() {
 	local who
 	for who in root user; do
 		if [ $who = root ]; then
-			"$ctrun" -r sleep 30 &
+			"$ctrun" -r 0 sleep 30 &
 		else
-			as_user "$ctrun" -r sleep 30 &
+			as_user "$ctrun" -r 0 sleep 30 &
 		fi
 		local h=$! holder kids total=0 k
 		sleep 1
-		holder=$(pgrep -f "^$ctrun -r sleep 30" | head -1)
+		holder=$(pgrep -f "^$ctrun -r 0 sleep 30" | head -1)
 		kids=$(pgrep -P "$holder" | tr '\n' ' ')
 		total=$(rss "$holder")
 		for k in $kids; do total=$((total + $(rss "$k"))); done
