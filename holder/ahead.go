@@ -44,7 +44,7 @@ func (h *holder) aheadHeld() bool { return h.mech.Holding == mechanism.Namespace
 // makeAhead starts making the instance of run once the run before it has
 // held its contract for aheadAfter, or at once when it ends (hurry).
 func (h *holder) makeAhead(run int) *pending {
-	p := &pending{run: run, done: make(chan struct{}), ahead: true, now: make(chan struct{})}
+	p := &pending{run: run, done: make(chan struct{}), now: make(chan struct{})}
 	go func() {
 		defer close(p.done)
 		t := time.NewTimer(aheadAfter)

@@ -57,9 +57,8 @@ type pending struct {
 	done  chan struct{}
 	inst  runtime.Instance
 	err   error
-	// ahead: made while the run before it ran (ahead.go); its making
-	// waits until now is closed (hurry), and is skipped once dropped.
-	ahead   bool
+	// now: made ahead, while the run before it ran (ahead.go), its
+	// making waiting until now is closed (hurry); skipped once dropped.
 	now     chan struct{}
 	once    sync.Once
 	dropped atomic.Bool
@@ -104,7 +103,7 @@ func (h *holder) runContract(p *pending, ahead bool) (result, *pending) {
 	if p.begin.After(begin) {
 		begin = p.begin
 	}
-	if p.err != nil && p.ahead {
+	if p.err != nil && p.now != nil {
 		// Made while the last run ran, in conditions that may have
 		// passed (a pids limit reached, a full disk): try once more now.
 		p = h.startInstance(p.run)

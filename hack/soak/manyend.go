@@ -139,6 +139,6 @@ func running(pid int) bool {
 	if err != nil {
 		return false
 	}
-	i := strings.LastIndexByte(string(b), ')')
-	return i > 0 && i+2 < len(b) && b[i+2] != 'Z' && b[i+2] != 'X'
+	p, ok := parseStat(pid, string(b))
+	return ok && !p.zombie
 }

@@ -22,25 +22,12 @@ type procTable map[int]proc
 
 // readProcs reads every process's stat and command line.
 func readProcs() procTable {
-	t := procTable{}
-	des, _ := os.ReadDir("/proc")
-	for _, de := range des {
-		pid, err := strconv.Atoi(de.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + de.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		p, ok := parseStat(pid, string(b))
-		if !ok {
-			continue
-		}
-		if c, err := os.ReadFile("/proc/" + de.Name() + "/cmdline"); err == nil {
+	t := readStats()
+	for pid, p := range t {
+		if c, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); err == nil {
 			p.cmdline = strings.TrimSpace(string(bytes.ReplaceAll(c, []byte{0}, []byte{' '})))
+			t[pid] = p
 		}
-		t[pid] = p
 	}
 	return t
 }
