@@ -22,7 +22,7 @@ import (
 // An adopted contract is not restarted: its command's environment is not
 // kept anywhere, so it could not be started the same way again.
 func Adopt(ctx context.Context, job Job) int {
-	h := &holder{ctx: ctx, job: job, rep: newReporter(job.Report, job.Terms.Verbosity)}
+	h := newHolder(ctx, job)
 	id := job.Terms.Adopt
 	grace, err := terms.Grace(job.Terms, os.Getenv)
 	if err != nil {

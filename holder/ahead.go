@@ -57,7 +57,7 @@ func (h *holder) makeAhead(run int) *pending {
 			return
 		}
 		p.begin = time.Now()
-		p.inst, p.err = h.makeInstance(run)
+		p.inst, p.err = h.makeInstance(run, true)
 		trimMemory()
 	}()
 	return p

@@ -69,7 +69,7 @@ func (h *holder) startInstance(run int) *pending {
 	p := &pending{run: run, begin: time.Now(), done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
-		p.inst, p.err = h.makeInstance(run)
+		p.inst, p.err = h.makeInstance(run, false)
 	}()
 	return p
 }
@@ -160,8 +160,8 @@ func (h *holder) runContract(p *pending, ahead bool) (result, *pending) {
 }
 
 // makeInstance makes the contract instance of run: namespaces, cgroup,
-// mounts and the init, waiting for Go.
-func (h *holder) makeInstance(run int) (runtime.Instance, error) {
+// mounts and the init, waiting for Go (ahead: for a while, see ahead.go).
+func (h *holder) makeInstance(run int, ahead bool) (runtime.Instance, error) {
 	j := h.job
 	opts := runtime.Options{
 		// Unique among the caller's instances: pids alone are not, for
@@ -176,6 +176,7 @@ func (h *holder) makeInstance(run int) (runtime.Instance, error) {
 		NoOrphan: j.Terms.Options.NoOrphan,
 		SigIgn:   j.SigIgn,
 		SigBlk:   j.SigBlk,
+		Ahead:    ahead,
 	}
 	if h.tty != nil {
 		slave, err := h.tty.Session()

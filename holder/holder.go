@@ -99,14 +99,20 @@ type holder struct {
 	// swept is closed once what killed holders left is collected.
 	swept chan struct{}
 	// clearing counts the ended contracts whose instances are being
-	// removed beside the next run (finish).
+	// removed beside the next run (finish); closing is closed once the
+	// holder ends, when they need wait no longer.
 	clearing sync.WaitGroup
+	closing  chan struct{}
+}
+
+func newHolder(ctx context.Context, job Job) *holder {
+	return &holder{ctx: ctx, job: job, rep: newReporter(job.Report, job.Terms.Verbosity), closing: make(chan struct{})}
 }
 
 // Run holds the job's contracts until the terms say ctrun returns, and
 // returns ctrun's exit status.
 func Run(ctx context.Context, job Job) int {
-	h := &holder{ctx: ctx, job: job, rep: newReporter(job.Report, job.Terms.Verbosity)}
+	h := newHolder(ctx, job)
 	var err error
 	if h.grace, err = terms.Grace(job.Terms, os.Getenv); err != nil {
 		h.rep.errorf("%v", err)
@@ -235,6 +241,7 @@ func (h *holder) close() {
 	if h.swept != nil {
 		<-h.swept
 	}
+	close(h.closing)
 	h.clearing.Wait()
 	h.rep.flush()
 	if h.rep.watch != nil {

@@ -181,6 +181,11 @@ func Create(ctx context.Context, o Options) (inst Instance, err error) {
 	if err := i.config.write(wire.Config{Rootfs: i.rootfs, Cgroups: i.cgroupList()}); err != nil {
 		return nil, err
 	}
+	if o.Ahead {
+		if err := i.Send(wire.Tidy{}.Message()); err != nil {
+			return nil, fmt.Errorf("start contract instance: %w", err)
+		}
+	}
 	i.claim.Made = true
 	if err := reg.WriteClaim(&i.claim); err != nil {
 		return nil, err

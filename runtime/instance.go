@@ -113,4 +113,9 @@ type Options struct {
 	SigIgn, SigBlk uint64
 	// Cgroup: give the contract a cgroup below the caller's own.
 	Cgroup bool
+	// Ahead: the instance is made ahead of its run (a restart's next
+	// one), to wait for Start for a while; its init removes what only
+	// its start needed (the rootfs directory) while it waits, not beside
+	// the command's start.
+	Ahead bool
 }

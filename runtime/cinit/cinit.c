@@ -193,7 +193,12 @@ static int holder_let_go(struct state *s)
 	}
 }
 
-static int wait_go(struct state *s)
+/*
+ * Wait for go; *tidied is set when the rootfs was removed meanwhile (an
+ * instance made ahead of its run is told to, so that it is off the
+ * command's path and beside nothing when go comes).
+ */
+static int wait_go(struct state *s, int *tidied)
 {
 	char buf[256];
 	for (;;) {
@@ -207,6 +212,10 @@ static int wait_go(struct state *s)
 			continue;
 		if (m->type == CT_M_GO)
 			return m->a;
+		if (m->type == CT_M_TIDY && !*tidied) {
+			ct_tidy_rootfs();
+			*tidied = 1;
+		}
 		if (m->type == CT_M_WHOAMI) {
 			/* A holder inside another PID namespace cannot see our
 			 * host pid (the contract id): the process connector tells
@@ -240,7 +249,8 @@ static int init_main(int subreaper)
 	int root_err = subreaper ? 0 : (ct_enter_host_root() < 0 ? errno : 0);
 
 	/* The holder writes the configuration before it says go. */
-	int id = wait_go(&s);
+	int tidied = 0;
+	int id = wait_go(&s, &tidied);
 	if (ct_read_config(&s.cfg) < 0) {
 		ct_send_msg(&s, CT_M_EXECFAIL, EINVAL, CT_STAGE_SETUP, 0, 0, NULL, 0);
 		return 1;
@@ -284,7 +294,8 @@ static int init_main(int subreaper)
 	for (int fd = CT_FD_STDIO; fd < CT_FD_EXTRA + (int)s.cfg.nextra; fd++)
 		close(fd);
 	/* Off the command's path: nobody needs libcontainer's rootfs now. */
-	ct_remove_rootfs(s.cfg.rootfs);
+	if (!tidied)
+		ct_remove_rootfs(s.cfg.rootfs);
 	/* The init waits from now on: what its start mapped can go. */
 	ct_drop_own_pages();
 

@@ -82,6 +82,9 @@ void ct_flush_msgs(struct state *s);
 int ct_send_msg_cred(struct state *s, pid_t pid, int type, int a, int b, int c, int d, const int *data, int n);
 void ct_stamp(int out[2]);
 int ct_read_config(struct config *c);
+void ct_free_config(struct config *c);
+/* Before go, on CT_M_TIDY: remove the rootfs the configuration names. */
+void ct_tidy_rootfs(void);
 int ct_send_fd(int sock, int fd, int err);
 int ct_recv_fd(int sock, int *err);
 

@@ -245,6 +245,23 @@ static void run_command(struct state *s, int status_fd, int fd_sock)
 /* ---------- the init's side ---------- */
 
 /*
+ * Whether the command's process may be made with vfork: its parent then
+ * waits until it has exec'd, which costs the init nothing, and it runs in
+ * the init's memory, which spares it copying the init's page tables and
+ * faulting in copies of what it writes (on a machine without cheap page
+ * faults, most of the time between fork and execve). Not when the init
+ * must answer the child before its execve (the seccomp listener it sends,
+ * its notified execve in report mode), and not for the nested user
+ * namespace, which unshare refuses to a process sharing its memory on
+ * some kernels. The child writes nothing of the init's but its own stack
+ * below the init's frame, and ends in execve or _exit.
+ */
+static int shares_nothing(const struct config *c)
+{
+	return !(c->flags & (CT_F_NOTIFY | CT_F_REPORT | CT_F_USERNS));
+}
+
+/*
  * Fork the command and tell the holder how its start went: CT_M_STARTED,
  * or CT_M_EXECFAIL with what the child wrote to the status pipe (which
  * execve closes on success). -1 with errno when it could not be forked.
@@ -257,7 +274,7 @@ int ct_start_command(struct state *s)
 		return -1;
 	if ((s->cfg.flags & CT_F_NOTIFY) && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fdsock) < 0)
 		return -1;
-	pid_t pid = fork();
+	pid_t pid = shares_nothing(&s->cfg) ? vfork() : fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {

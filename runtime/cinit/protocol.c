@@ -237,26 +237,10 @@ static char **rd_strs(struct reader *r, uint32_t *count, size_t extra)
 }
 
 /* The holder's side is wire.Config.Encode (wire/protocol.go). */
-int ct_read_config(struct config *c)
+static int parse_config(struct config *c, const char *buf, size_t len)
 {
-	struct stat st;
-	if (fstat(CT_FD_CONFIG, &st) < 0 || st.st_size <= 0)
-		return -1;
-	char *buf = malloc((size_t)st.st_size);
-	if (!buf)
-		return -1;
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = pread(CT_FD_CONFIG, buf + got, (size_t)st.st_size - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		got += (size_t)n;
-	}
-	close(CT_FD_CONFIG);
-	struct reader r = {buf, got, 0, 0};
-	if (got < CT_CONFIG_MAGIC_LEN || memcmp(buf, CT_CONFIG_MAGIC, CT_CONFIG_MAGIC_LEN) != 0)
+	struct reader r = {buf, len, 0, 0};
+	if (len < CT_CONFIG_MAGIC_LEN || memcmp(buf, CT_CONFIG_MAGIC, CT_CONFIG_MAGIC_LEN) != 0)
 		return -1;
 	r.off = CT_CONFIG_MAGIC_LEN;
 	c->flags = rd_u32(&r);
@@ -283,6 +267,68 @@ int ct_read_config(struct config *c)
 	for (uint32_t i = 0; i < c->nextra; i++)
 		c->extra_targets[i] = (int)rd_u32(&r);
 	return r.bad ? -1 : 0;
+}
+
+/*
+ * Read the configuration. keep: leave the memfd open, to be read again
+ * (a tidy before go reads it once, go once more).
+ */
+static int read_config(struct config *c, int keep)
+{
+	struct stat st;
+	if (fstat(CT_FD_CONFIG, &st) < 0 || st.st_size <= 0)
+		return -1;
+	char *buf = malloc((size_t)st.st_size);
+	if (!buf)
+		return -1;
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = pread(CT_FD_CONFIG, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	if (!keep)
+		close(CT_FD_CONFIG);
+	int err = parse_config(c, buf, got);
+	free(buf);
+	return err;
+}
+
+int ct_read_config(struct config *c) { return read_config(c, 0); }
+
+static void free_strs(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+void ct_free_config(struct config *c)
+{
+	free(c->path);
+	free(c->cwd);
+	free_strs(c->argv);
+	free_strs(c->envp);
+	free_strs(c->cgroups);
+	free(c->rootfs);
+	free(c->record);
+	free(c->endpoint);
+	free(c->extra_targets);
+	memset(c, 0, sizeof(*c));
+}
+
+void ct_tidy_rootfs(void)
+{
+	struct config c;
+	memset(&c, 0, sizeof(c));
+	if (read_config(&c, 1) == 0)
+		ct_remove_rootfs(c.rootfs);
+	ct_free_config(&c);
 }
 
 /* ---------- descriptor passing ---------- */

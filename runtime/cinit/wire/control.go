@@ -42,6 +42,11 @@ type WhoAmI struct{ Nonce uint32 }
 // sub-contracts are.
 type WatchEmpty struct{}
 
+// Tidy tells an init made ahead of its run (a restart's next instance) to
+// remove the rootfs directory the configuration names now, while it waits
+// for Go, rather than beside the command's start.
+type Tidy struct{}
+
 // Init to holder, on the control socket.
 
 // Started: the command's execve succeeded; NSPid is its pid in the
@@ -128,6 +133,8 @@ func (v Signal) Message() Message {
 func (v WhoAmI) Message() Message   { return Message{Type: MsgWhoAmI, A: int32(v.Nonce)} }
 func (WatchEmpty) Message() Message { return Message{Type: MsgWatchEmpty} }
 
+func (Tidy) Message() Message { return Message{Type: MsgTidy} }
+
 func (v Started) Message() Message { return Message{Type: MsgStarted, A: int32(v.NSPid)} }
 
 func (v ExecFailed) Message() Message {
@@ -200,6 +207,8 @@ func Decode(m Message) (Typed, error) {
 		return plain(m, WhoAmI{Nonce: uint32(m.A)})
 	case MsgWatchEmpty:
 		return plain(m, WatchEmpty{})
+	case MsgTidy:
+		return plain(m, Tidy{})
 	case MsgStarted:
 		return plain(m, Started{NSPid: int(m.A)})
 	case MsgExecFail:

@@ -36,6 +36,7 @@ var messages = []struct {
 		Message{Type: MsgSignal, A: int32(unix.SIGKILL), B: ScopePgrp, C: 7}, decodeAny},
 	{"whoami", WhoAmI{Nonce: 0xdeadbeef}, Message{Type: MsgWhoAmI, A: int32(-0x21524111)}, decodeAny},
 	{"watch empty", WatchEmpty{}, Message{Type: MsgWatchEmpty}, decodeAny},
+	{"tidy", Tidy{}, Message{Type: MsgTidy}, decodeAny},
 	{"started", Started{NSPid: 6}, Message{Type: MsgStarted, A: 6}, decodeAny},
 	{"exec failed", ExecFailed{Errno: unix.ENOENT, Stage: StageExec},
 		Message{Type: MsgExecFail, A: int32(unix.ENOENT), B: StageExec}, decodeAny},

@@ -29,6 +29,7 @@ const (
 	MsgSignal     = 2  // CT_M_SIGNAL
 	MsgWhoAmI     = 3  // CT_M_WHOAMI
 	MsgWatchEmpty = 4  // CT_M_WATCHEMPTY
+	MsgTidy       = 5  // CT_M_TIDY
 	MsgStarted    = 10 // CT_M_STARTED
 	MsgExecFail   = 11 // CT_M_EXECFAIL
 	MsgCmdExit    = 12 // CT_M_CMDEXIT

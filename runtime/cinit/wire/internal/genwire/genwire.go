@@ -36,7 +36,8 @@ func groups() []group {
 		}},
 		{"Message types, and the requests and replies of a contract's endpoint.", [][2]string{
 			{"MsgGo", "CT_M_GO"}, {"MsgSignal", "CT_M_SIGNAL"}, {"MsgWhoAmI", "CT_M_WHOAMI"},
-			{"MsgWatchEmpty", "CT_M_WATCHEMPTY"}, {"MsgStarted", "CT_M_STARTED"}, {"MsgExecFail", "CT_M_EXECFAIL"},
+			{"MsgWatchEmpty", "CT_M_WATCHEMPTY"}, {"MsgTidy", "CT_M_TIDY"},
+			{"MsgStarted", "CT_M_STARTED"}, {"MsgExecFail", "CT_M_EXECFAIL"},
 			{"MsgCmdExit", "CT_M_CMDEXIT"}, {"MsgSent", "CT_M_SENT"}, {"MsgNotifyOff", "CT_M_NOTIFYOFF"},
 			{"MsgExtSent", "CT_M_EXTSENT"}, {"MsgOwnEmpty", "CT_M_OWNEMPTY"}, {"MsgExiting", "CT_M_EXITING"},
 			{"MsgProc", "CT_M_PROC"}, {"MsgNoReport", "CT_M_NOREPORT"},
