@@ -43,6 +43,10 @@ type contract struct {
 	// clearBeside: what the instance made is removed beside the next
 	// run's start, not before it (finish).
 	clearBeside bool
+	// readyNext: the next run's instance is being made ahead (or is
+	// ready); emptied: the contract was found empty as it was killed
+	// for it, its init being reaped beside the next run's start.
+	readyNext, emptied bool
 	buf         []byte
 }
 
@@ -132,6 +136,7 @@ func (h *holder) runContract(p *pending, ahead bool) (result, *pending) {
 	var next *pending
 	if ahead && h.aheadHeld() {
 		next = h.makeAhead(p.run + 1)
+		c.readyNext = true
 	}
 	c.hold()
 	c.res.ranFor = time.Since(begin)

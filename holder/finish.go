@@ -32,6 +32,9 @@ func (c *contract) finish() {
 		c.h.clearing.Add(1)
 		go func() {
 			defer c.h.clearing.Done()
+			if c.emptied {
+				c.inst.Wait()
+			}
 			c.h.quietFor(clearAfter)
 			c.inst.Destroy()
 			registry.RemoveIfEmpty(string(c.h.reg))
@@ -93,11 +96,14 @@ func (c *contract) releaseHusk() {
 }
 
 // reapInit: the init has exited (or is made to). Reap it, then read the
-// rest of the process events.
+// rest of the process events. An emptied contract's init is reaped beside
+// the next run's start (finish), when there is one.
 func (c *contract) reapInit() {
 	if c.phase.live() {
 		c.moveTo(phaseEnded)
 	}
-	c.inst.Wait()
+	if !c.emptied || !c.clearBeside {
+		c.inst.Wait()
+	}
 	c.h.procs.ended(c)
 }

@@ -156,6 +156,14 @@ func (c *contract) killAll(why string) {
 	if err := c.inst.Kill(); err != nil {
 		c.h.rep.errorf("%v", err)
 	}
+	if c.readyNext && !c.partial && c.obs.Members() == 0 && c.inst.Emptied() {
+		// A crashed command alone in its contract (the common case):
+		// the observer has seen every member's end and the kernel
+		// shows none left, so the next run's command need not wait for
+		// the init's own exit, which is reaped beside its start.
+		c.emptied = true
+		c.moveTo(phaseEnded)
+	}
 }
 
 // subcontracts counts the live sub-contracts made inside this contract,

@@ -42,6 +42,7 @@ func (f *fakeInstance) Abandon() bool                              { f.note("aba
 func (f *fakeInstance) Destroy()                                   { f.note("destroy") }
 func (f *fakeInstance) PidNamespace() (dev, ino uint64, err error) { return 0, 0, unix.ENOENT }
 func (f *fakeInstance) Claim() string                              { return "" }
+func (f *fakeInstance) Emptied() bool                              { return false }
 func (f *fakeInstance) CgroupPaths() map[string]string             { return nil }
 
 func msgName(t int32) string {

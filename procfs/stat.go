@@ -17,6 +17,9 @@ type Stat struct {
 	Pgrp int
 	// Flags are the kernel's PF_* flags of the process (field 9).
 	Flags uint64
+	// Threads is how many threads it has (field 20): a zombie whose
+	// other threads still run has more than one.
+	Threads int
 	// StartTime is when the process started, in clock ticks (USER_HZ)
 	// since boot (field 22): with the pid, it names a process beyond pid
 	// reuse.
@@ -73,6 +76,10 @@ func parseStat(b []byte) (Stat, bool) {
 			st.Pgrp = int(v)
 		case 9:
 			st.Flags, ok = decimal(f)
+		case 20:
+			var v uint64
+			v, ok = decimal(f)
+			st.Threads = int(v)
 		case 22:
 			st.StartTime, ok = decimal(f)
 		default:

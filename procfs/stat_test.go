@@ -10,7 +10,8 @@ import (
 )
 
 func TestParseStat(t *testing.T) {
-	// After the name: state, then fields 4 to 22 (flags is 9, starttime 22).
+	// After the name: state, then fields 4 to 22 (flags is 9, threads
+	// 20, starttime 22).
 	tail := func(state string, flags, start string) string {
 		return " " + state + " 1 100 100 0 -1 " + flags + " 0 0 0 0 0 0 0 0 20 0 1 0 " + start + " 8192 100 18446744073709551615\n"
 	}
@@ -20,9 +21,10 @@ func TestParseStat(t *testing.T) {
 		want Stat
 		ok   bool
 	}{
-		{"a sleeping process", "4321 (sleep)" + tail("S", "4194560", "123456"), Stat{Comm: "sleep", State: 'S', PPid: 1, Pgrp: 100, Flags: 4194560, StartTime: 123456}, true},
-		{"an exiting zombie", "4321 (sh)" + tail("Z", "4194564", "7"), Stat{Comm: "sh", State: 'Z', PPid: 1, Pgrp: 100, Flags: 4194564, StartTime: 7}, true},
-		{"a name with parentheses and spaces", "4321 (a) (b c)" + tail("R", "0", "99"), Stat{Comm: "a) (b c", State: 'R', PPid: 1, Pgrp: 100, StartTime: 99}, true},
+		{"a sleeping process", "4321 (sleep)" + tail("S", "4194560", "123456"), Stat{Comm: "sleep", State: 'S', PPid: 1, Pgrp: 100, Flags: 4194560, Threads: 1, StartTime: 123456}, true},
+		{"an exiting zombie", "4321 (sh)" + tail("Z", "4194564", "7"), Stat{Comm: "sh", State: 'Z', PPid: 1, Pgrp: 100, Flags: 4194564, Threads: 1, StartTime: 7}, true},
+		{"a zombie leader whose threads run on", "4321 (sh) Z 1 100 100 0 -1 4194564 0 0 0 0 0 0 0 0 20 0 3 0 7 0 0\n", Stat{Comm: "sh", State: 'Z', PPid: 1, Pgrp: 100, Flags: 4194564, Threads: 3, StartTime: 7}, true},
+		{"a name with parentheses and spaces", "4321 (a) (b c)" + tail("R", "0", "99"), Stat{Comm: "a) (b c", State: 'R', PPid: 1, Pgrp: 100, Threads: 1, StartTime: 99}, true},
 		{"no start time", "4321 (sleep) S 1 100 100 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0\n", Stat{}, false},
 		{"a start time that is no number", "4321 (sleep)" + tail("S", "0", "x"), Stat{}, false},
 		{"flags that are no number", "4321 (sleep)" + tail("S", "-1", "1"), Stat{}, false},

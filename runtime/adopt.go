@@ -92,6 +92,9 @@ func Adopt(endpoint string, id int, cgroups map[string]string, subtree bool, cla
 // Claim names the claim of the holder that made the contract.
 func (i *adopted) Claim() string { return i.claim }
 
+// Emptied: an adopted contract's end is its init's (see Instance).
+func (*adopted) Emptied() bool { return false }
+
 // Start does nothing: the command of an adopted contract runs already.
 func (i *adopted) Start(Start) error { return nil }
 

@@ -57,6 +57,10 @@ type Instance interface {
 	// Destroy removes what the instance made on the host. The contract
 	// must be over (Wait returned) or never started.
 	Destroy()
+	// Emptied says whether nothing of the contract runs any more but its
+	// init, which may still be on its way out: what held a member's
+	// files, memory or ports is gone. False when it cannot be told.
+	Emptied() bool
 
 	// PidNamespace identifies the contract's PID namespace (device and
 	// inode of its nsfs file).

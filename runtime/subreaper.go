@@ -109,6 +109,10 @@ func (m *subreaperMaker) Create(ctx context.Context, o Options) (inst Instance, 
 // Claim: a subreaper instance makes nothing on the host to claim.
 func (i *subreaped) Claim() string { return "" }
 
+// Emptied: a subreaper's members need not all be its children (a
+// sub-contract's init is spared, see tree.c): its end is the init's.
+func (*subreaped) Emptied() bool { return false }
+
 // Start hands the init its configuration and lets it start the command.
 func (i *subreaped) Start(s Start) error {
 	i.endpoint = s.Endpoint

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -54,12 +55,16 @@ func namesProgramSpec(names, ns *ebpf.Map) *ebpf.ProgramSpec {
 	}
 }
 
+// comm is a name as the names map keeps it: the kernel's task comm,
+// NUL-padded.
+type comm [16]byte
+
 func namesSpec() *ebpf.MapSpec {
 	return &ebpf.MapSpec{
 		Name:       "sigtrace_names",
 		Type:       ebpf.LRUHash,
-		KeySize:    4,
-		ValueSize:  16,
+		KeySize:    uint32(unsafe.Sizeof(uint32(0))),
+		ValueSize:  uint32(unsafe.Sizeof(comm{})),
 		MaxEntries: namesLimit,
 	}
 }
@@ -110,12 +115,13 @@ func (t *Tracer) Name(tgid int) (string, bool) {
 	if tgid <= 0 || t.names == nil {
 		return "", false
 	}
-	var comm [16]byte
-	if err := t.names.Lookup(uint32(tgid), &comm); err != nil {
+	key := uint32(tgid)
+	var name comm
+	if err := t.names.Lookup(unsafe.Pointer(&key), unsafe.Pointer(&name)); err != nil {
 		return "", false
 	}
-	if i := bytes.IndexByte(comm[:], 0); i >= 0 {
-		return string(comm[:i]), true
+	if i := bytes.IndexByte(name[:], 0); i >= 0 {
+		return string(name[:i]), true
 	}
-	return string(comm[:]), true
+	return string(name[:]), true
 }

@@ -1,13 +1,20 @@
 package sigtrace
 
 import (
+	"unsafe"
+
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 )
 
 // Layout shared between the BPF program and the Go side. Everything is
-// host-endian and naturally aligned so the Go structs below can be handed to
-// cilium/ebpf's binary marshalling as they are.
+// host-endian and naturally aligned, so the Go structs below are the maps'
+// keys and values byte for byte: the maps are made with their sizes, and
+// lookups hand cilium/ebpf pointers to them (unsafe.Pointer), which spares
+// its reflective marshalling on every call. That reflection was on a
+// restart's path: the sender of the signal a member died of is looked up
+// as its death is seen, a millisecond the first time, in code the holder
+// had let go of (holder/trim.go).
 
 // recordKey is the LRU map key: which process got which signal.
 type recordKey struct {
@@ -202,8 +209,8 @@ func recordsSpec() *ebpf.MapSpec {
 	return &ebpf.MapSpec{
 		Name:       "sigtrace_recs",
 		Type:       ebpf.LRUHash,
-		KeySize:    8,
-		ValueSize:  24,
+		KeySize:    uint32(unsafe.Sizeof(recordKey{})),
+		ValueSize:  uint32(unsafe.Sizeof(recordVal{})),
 		MaxEntries: recordsLimit,
 	}
 }
@@ -212,8 +219,8 @@ func nsSpec() *ebpf.MapSpec {
 	return &ebpf.MapSpec{
 		Name:       "sigtrace_ns",
 		Type:       ebpf.Array,
-		KeySize:    4,
-		ValueSize:  16,
+		KeySize:    uint32(unsafe.Sizeof(uint32(0))),
+		ValueSize:  uint32(unsafe.Sizeof(nsVal{})),
 		MaxEntries: 1,
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"time"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -225,7 +226,8 @@ func (t *Tracer) SetNamespace(dev, ino uint64) error {
 	// stat reports dev_t in the userspace encoding; the helper compares
 	// against the kernel's internal MKDEV(major, minor) = major<<20 | minor.
 	kdev := uint64(unix.Major(dev))<<20 | uint64(unix.Minor(dev))
-	if err := t.ns.Update(uint32(0), nsVal{Dev: kdev, Ino: ino}, ebpf.UpdateAny); err != nil {
+	key, val := uint32(0), nsVal{Dev: kdev, Ino: ino}
+	if err := t.ns.Update(unsafe.Pointer(&key), unsafe.Pointer(&val), ebpf.UpdateAny); err != nil {
 		return fmt.Errorf("sigtrace: set namespace: %w", err)
 	}
 	return nil
@@ -243,8 +245,9 @@ func (t *Tracer) Lookup(tgid, sig int) (Origin, bool) {
 	if tgid <= 0 || sig <= 0 || t.records == nil {
 		return Origin{}, false
 	}
+	k := recordKey{Tgid: uint32(tgid), Sig: uint32(sig)}
 	var v recordVal
-	if err := t.records.Lookup(recordKey{Tgid: uint32(tgid), Sig: uint32(sig)}, &v); err != nil {
+	if err := t.records.Lookup(unsafe.Pointer(&k), unsafe.Pointer(&v)); err != nil {
 		return Origin{}, false
 	}
 	o := Origin{
@@ -269,7 +272,8 @@ func (t *Tracer) Forget(tgid int) {
 		return
 	}
 	for sig := 1; sig <= 64; sig++ {
-		_ = t.records.Delete(recordKey{Tgid: uint32(tgid), Sig: uint32(sig)})
+		k := recordKey{Tgid: uint32(tgid), Sig: uint32(sig)}
+		_ = t.records.Delete(unsafe.Pointer(&k))
 	}
 }
 
