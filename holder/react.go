@@ -51,7 +51,9 @@ func (c *contract) message(m wire.Message, cred int) int {
 		}
 	case wire.Exiting:
 		// The init found the contract empty and goes, leaving the
-		// cleanup to us.
+		// cleanup to us; with a next instance ready, that need not wait
+		// for its own exit (see killAll).
+		c.emptied = c.readyNext
 		c.moveTo(phaseEnded)
 	case wire.OwnEmpty:
 		// Only sub-contracts are left in the init's namespace.
