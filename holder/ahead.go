@@ -58,6 +58,11 @@ func (h *holder) makeAhead(run int) *pending {
 		}
 		p.begin = time.Now()
 		p.inst, p.err = h.makeInstance(run, true)
+		if p.err == nil && !h.nested {
+			// The contract id is the init's pid (a nested holder learns
+			// it only at the go): its record's file can be made now.
+			p.staged, _ = h.reg.Stage(p.inst.InitPid())
+		}
 		trimMemory()
 	}()
 	return p

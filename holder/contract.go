@@ -43,11 +43,13 @@ type contract struct {
 	// clearBeside: what the instance made is removed beside the next
 	// run's start, not before it (finish).
 	clearBeside bool
+	// staged: the record's file, made with an instance made ahead.
+	staged *registry.Staged
 	// readyNext: the next run's instance is being made ahead (or is
 	// ready); emptied: the contract was found empty as it was killed
 	// for it, its init being reaped beside the next run's start.
 	readyNext, emptied bool
-	buf         []byte
+	buf                []byte
 }
 
 func newContract(h *holder, run int, inst runtime.Instance, id int) *contract {
@@ -63,7 +65,9 @@ type pending struct {
 	err   error
 	// now: made ahead, while the run before it ran (ahead.go), its
 	// making waiting until now is closed (hurry); skipped once dropped.
+	// staged is its record's file, made meanwhile too.
 	now     chan struct{}
+	staged  *registry.Staged
 	once    sync.Once
 	dropped atomic.Bool
 }
@@ -86,6 +90,7 @@ func (p *pending) discard() {
 	p.dropped.Store(true)
 	p.hurry()
 	<-p.done
+	p.staged.Drop()
 	if p.inst != nil {
 		p.inst.Kill()
 		p.inst.Wait()
@@ -129,6 +134,7 @@ func (h *holder) runContract(p *pending, ahead bool) (result, *pending) {
 		}
 	}
 	c := newContract(h, p.run, p.inst, 0)
+	c.staged = p.staged
 	if err := c.create(); err != nil {
 		h.rep.errorf("%v", err)
 		return failed(c.res.id), nil
@@ -222,7 +228,7 @@ func (c *contract) create() error {
 	// it overlaps with setting up what follows the contract's events.
 	cgroups := inst.CgroupPaths()
 	recorded := make(chan error, 1)
-	go func() { recorded <- h.reg.Write(c.record(id, cgroups)) }()
+	go func() { recorded <- c.writeRecord(c.record(id, cgroups)) }()
 	c.observe()
 	// The record is there before the command may run: a holder killed
 	// once it is told to go leaves an orphaned contract, which only its
@@ -314,8 +320,18 @@ func needsDetail(t terms.Terms) bool {
 	return t.Verbosity >= terms.Detail || t.Options.PgrpOnly
 }
 
+// writeRecord writes the contract's record, through its staged file if
+// one was made.
+func (c *contract) writeRecord(r *registry.Record) error {
+	if c.staged != nil {
+		return c.staged.Write(r)
+	}
+	return c.h.reg.Write(r)
+}
+
 // abort ends a contract whose command never started.
 func (c *contract) abort() {
+	c.staged.Drop()
 	c.inst.Kill()
 	c.inst.Wait()
 	c.inst.Destroy()

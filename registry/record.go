@@ -167,6 +167,77 @@ func writeRename(tmp, final string, b []byte) error {
 	return werr
 }
 
+// Staged is the temporary file of a record made before the record can be
+// written: a restart's next contract is made ahead, its id known, while the
+// run before it holds its own (holder/ahead.go). Creating a file is most of
+// a record's writing where the state directory is on a disk (ext4 here:
+// its inode and journal); at the restart only the write and the rename are
+// left. It is named as writeAtomic's are, so a collector removes it when
+// its holder is gone.
+type Staged struct {
+	d    Dir
+	id   int
+	f    *os.File
+	tmp  string
+	done bool
+}
+
+// Stage makes the temporary file of contract id's record.
+func (d Dir) Stage(id int) (*Staged, error) {
+	final := d.Path(id)
+	tmp := TempName(final, os.Getpid())
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("record contract %d: %w", id, err)
+	}
+	return &Staged{d: d, id: id, f: f, tmp: tmp}, nil
+}
+
+// Write writes r (whose ID must be the staged one) and renames it into
+// place; should the temporary file be gone meanwhile (a collector outside
+// our PID namespace took us for dead), it is written as Dir.Write does.
+func (s *Staged) Write(r *Record) error {
+	if s.done {
+		return s.d.Write(r)
+	}
+	if r.ID != s.id {
+		s.Drop()
+		return s.d.Write(r)
+	}
+	s.done = true
+	b, err := json.Marshal(r)
+	if err != nil {
+		s.f.Close()
+		os.Remove(s.tmp)
+		return fmt.Errorf("record contract %d: %w", r.ID, err)
+	}
+	_, werr := s.f.Write(b)
+	if cerr := s.f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(s.tmp, s.d.Path(r.ID))
+	}
+	if werr != nil {
+		os.Remove(s.tmp)
+		if errors.Is(werr, os.ErrNotExist) {
+			return s.d.Write(r)
+		}
+		return fmt.Errorf("record contract %d: %w", r.ID, werr)
+	}
+	return nil
+}
+
+// Drop removes the temporary file of a record that will not be written.
+func (s *Staged) Drop() {
+	if s == nil || s.done {
+		return
+	}
+	s.done = true
+	s.f.Close()
+	os.Remove(s.tmp)
+}
+
 // TempName is the temporary file writer pid writes final through.
 func TempName(final string, pid int) string {
 	return final + "." + strconv.Itoa(pid) + TempSuffix

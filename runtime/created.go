@@ -258,7 +258,7 @@ func (i *created) Kill() error {
 		return nil
 	}
 	if dir := i.CgroupPaths()[""]; dir != "" {
-		_ = os.WriteFile(dir+"/cgroup.kill", []byte("1"), 0)
+		writeKernFile(dir+"/cgroup.kill", "1")
 	}
 	if err := unix.Kill(i.initPid, unix.SIGKILL); err != nil && err != unix.ESRCH {
 		return fmt.Errorf("kill contract %d: %w", i.initPid, err)
