@@ -68,6 +68,12 @@ func (h *holder) makeAhead(run int) *pending {
 	return p
 }
 
+// wait waits for the instance to be made (one made ahead, now).
+func (p *pending) wait() {
+	p.hurry()
+	<-p.done
+}
+
 // hurry lets an instance made ahead be made now: the run before it is
 // over (or will not be followed).
 func (p *pending) hurry() {

@@ -301,6 +301,16 @@ func (h *holder) loop(first *pending) (int, unix.Signal) {
 				return res.status(), 0
 			}
 		}
+		// A stop that came while the contract ended, or while the next
+		// instance is made, is never followed by a start.
+		if next == nil {
+			next = h.startInstance(run + 1)
+		}
+		next.wait()
+		if sig, stopped := h.signals.stopPending(h.ctx, h.keys.keys()); stopped {
+			h.rep.actAfter(res.id, "stop", "not restarting: stopped by %s", events.SignalName(sig))
+			return res.status(), 0
+		}
 		restarts++
 		if t.Restarts == 0 {
 			h.rep.actAfter(res.id, "restart", "restart %d in a new contract", restarts)
@@ -391,6 +401,28 @@ func (s *signalRelay) sleep(ctx context.Context, d time.Duration, keys <-chan ke
 			if k.sig == unix.SIGINT || k.sig == unix.SIGQUIT {
 				return k.sig, true
 			}
+		}
+	}
+}
+
+// stopPending says, without waiting, whether a stop has come: a stop
+// signal, the context's end, or an interrupt typed at the terminal.
+func (s *signalRelay) stopPending(ctx context.Context, keys <-chan keyPress) (unix.Signal, bool) {
+	for {
+		select {
+		case <-ctx.Done():
+			return unix.SIGTERM, true
+		case sig := <-s.queue:
+			if sig != unix.SIGWINCH {
+				return sig, true
+			}
+		case k := <-keys:
+			k.answer <- false
+			if k.sig == unix.SIGINT || k.sig == unix.SIGQUIT {
+				return k.sig, true
+			}
+		default:
+			return 0, false
 		}
 	}
 }

@@ -51,9 +51,12 @@ func (c *contract) message(m wire.Message, cred int) int {
 		}
 	case wire.Exiting:
 		// The init found the contract empty and goes, leaving the
-		// cleanup to us; with a next instance ready, that need not wait
-		// for its own exit (see killAll).
-		c.emptied = c.readyNext
+		// cleanup to us. With a next instance ready that need not wait
+		// for its own exit, once the observer has seen every member's
+		// end too: the kernel reports an exit after the parent may reap
+		// it, and the event of a fatal death not read yet would be lost
+		// with the contract (see killAll).
+		c.emptied = c.endsSeen()
 		c.moveTo(phaseEnded)
 	case wire.OwnEmpty:
 		// Only sub-contracts are left in the init's namespace.
@@ -158,7 +161,7 @@ func (c *contract) killAll(why string) {
 	if err := c.inst.Kill(); err != nil {
 		c.h.rep.errorf("%v", err)
 	}
-	if c.readyNext && !c.partial && c.obs.Members() == 0 && c.inst.Emptied() {
+	if c.endsSeen() && c.inst.Emptied() {
 		// A crashed command alone in its contract (the common case):
 		// the observer has seen every member's end and the kernel
 		// shows none left, so the next run's command need not wait for
@@ -166,6 +169,14 @@ func (c *contract) killAll(why string) {
 		c.emptied = true
 		c.moveTo(phaseEnded)
 	}
+}
+
+// endsSeen: a next instance is ready, and the observer, which sees every
+// member (not partial), has seen each one's end. The contract's end need
+// not then wait for its init's own exit (finish reaps it beside the next
+// run's start).
+func (c *contract) endsSeen() bool {
+	return c.readyNext && !c.partial && c.obs.Members() == 0
 }
 
 // subcontracts counts the live sub-contracts made inside this contract,

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ctrun/ctrun/events"
+	"github.com/ctrun/ctrun/events/connector"
 	"github.com/ctrun/ctrun/runtime"
 	"github.com/ctrun/ctrun/runtime/cinit/wire"
 	"github.com/ctrun/ctrun/terms"
@@ -18,6 +19,8 @@ import (
 // fakeInstance records what the holder asks of a contract instance.
 type fakeInstance struct {
 	calls []string
+	// emptied is what Emptied answers.
+	emptied bool
 }
 
 func (f *fakeInstance) note(s string) { f.calls = append(f.calls, s) }
@@ -42,7 +45,7 @@ func (f *fakeInstance) Abandon() bool                              { f.note("aba
 func (f *fakeInstance) Destroy()                                   { f.note("destroy") }
 func (f *fakeInstance) PidNamespace() (dev, ino uint64, err error) { return 0, 0, unix.ENOENT }
 func (f *fakeInstance) Claim() string                              { return "" }
-func (f *fakeInstance) Emptied() bool                              { return false }
+func (f *fakeInstance) Emptied() bool                              { return f.emptied }
 func (f *fakeInstance) CgroupPaths() map[string]string             { return nil }
 
 func msgName(t int32) string {
@@ -286,6 +289,58 @@ func TestEventReactions(t *testing.T) {
 					t.Fatalf("report lacks %q (in order) in %q", want, out.String())
 				}
 				rest = rest[i+len(want):]
+			}
+			if strings.Contains(out.String(), "internal error") {
+				t.Errorf("an illegal move: %q", out.String())
+			}
+		})
+	}
+}
+
+// With the next run's instance ready, a contract ends as soon as it is
+// known empty: killed for a fatal event with the kernel showing no member
+// left, or its init saying so; never while the observer has a member whose
+// end it has not seen (that end may be the fatal event itself, reported
+// after the init reaped it).
+func TestEndsBeforeInitExits(t *testing.T) {
+	core := terms.EventSet(terms.Core)
+	for _, tc := range []struct {
+		name      string
+		readyNext bool
+		emptied   bool // what the instance says
+		member    bool // the observer still has a member
+		partial   bool
+		exiting   bool // the init says it goes, instead of a fatal event
+		to        phase
+		early     bool
+	}{
+		{name: "killed, empty", readyNext: true, emptied: true, to: phaseEnded, early: true},
+		{name: "killed, no next instance", emptied: true, to: phaseKilling},
+		{name: "killed, members left", readyNext: true, to: phaseKilling},
+		{name: "killed, an end not seen", readyNext: true, emptied: true, member: true, to: phaseKilling},
+		{name: "killed, a partial view", readyNext: true, emptied: true, partial: true, to: phaseKilling},
+		{name: "init exiting", readyNext: true, exiting: true, to: phaseEnded, early: true},
+		{name: "init exiting, an end not seen", readyNext: true, exiting: true, member: true, to: phaseEnded},
+		{name: "init exiting, no next instance", exiting: true, to: phaseEnded},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			c, f := testContract(t, withFatal(core, terms.Options{}, terms.LifeContract), phaseRunning, &out)
+			c.readyNext, c.partial, f.emptied = tc.readyNext, tc.partial, tc.emptied
+			if tc.member {
+				c.obs.Proc(connector.Event{What: connector.Fork, Pid: 4243, Tgid: 4243, ParentPid: 4242, ParentTgid: 4242})
+				if c.obs.Members() != 1 {
+					t.Fatalf("observer has %d members, want 1", c.obs.Members())
+				}
+			}
+			if tc.exiting {
+				c.message(wire.Exiting{}.Message(), 0)
+			} else {
+				c.event(coreEvent(100, 2))
+			}
+			c.h.rep.flush()
+			if c.phase != tc.to || c.emptied != tc.early {
+				t.Errorf("phase %s, emptied %t; want %s, %t", c.phase, c.emptied, tc.to, tc.early)
 			}
 			if strings.Contains(out.String(), "internal error") {
 				t.Errorf("an illegal move: %q", out.String())

@@ -182,7 +182,7 @@ func Create(ctx context.Context, o Options) (inst Instance, err error) {
 		return nil, err
 	}
 	if o.Ahead {
-		if err := i.Send(wire.Tidy{}.Message()); err != nil {
+		if err := i.tidy(); err != nil {
 			return nil, fmt.Errorf("start contract instance: %w", err)
 		}
 	}
@@ -192,6 +192,25 @@ func Create(ctx context.Context, o Options) (inst Instance, err error) {
 	}
 	testhook.Reached(testhook.InitMade, pid)
 	return i, nil
+}
+
+// tidy has an init made ahead remove what only its making needed (see
+// wire.Tidy), and waits for its answer: the configuration it reads must
+// not be rewritten meanwhile (Start).
+func (i *created) tidy() error {
+	if err := i.Send(wire.Tidy{}.Message()); err != nil {
+		return err
+	}
+	buf := make([]byte, 256)
+	for {
+		m, _, err := i.Recv(true, buf)
+		if err != nil {
+			return err
+		}
+		if m.Type == wire.MsgTidy {
+			return nil
+		}
+	}
 }
 
 // abortInit ends and reaps an init that a failed Create started (it may

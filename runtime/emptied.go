@@ -25,8 +25,8 @@ func (i *created) Emptied() bool {
 	var buf [4096]byte
 	// The init is single-threaded: its children are its only thread's.
 	b, err := procfs.ReadSmall("/proc/"+self+"/task/"+self+"/children", buf[:])
-	if err != nil {
-		return false
+	if err != nil || len(b) == len(buf) {
+		return false // unreadable, or perhaps cut short
 	}
 	for _, f := range bytes.Fields(b) {
 		pid, err := strconv.Atoi(string(f))

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ctrun/ctrun/testhook"
 )
 
 // -r count: at most count more runs, each a fresh contract with a new id,
@@ -101,6 +103,34 @@ func TestCrashLoopPause(t *testing.T) {
 		}
 		if n := len(regexp.MustCompile(`restart \d+ in a new contract`).FindAllString(r.stderr, -1)); n != 6 {
 			t.Fatalf("%d restarts reported, want 6:\n%s", n, r.stderr)
+		}
+	})
+}
+
+// A user's stop that comes while a contract is ended for a restart (here:
+// just as its remains are about to be removed) is never followed by a
+// start: the command ran once, ctrun says why it does not restart, and
+// nothing is left, the instance made ahead for the next run included.
+func TestStopDuringRestart(t *testing.T) {
+	bin := hookedCtrun(t)
+	asRootAndUser(t, func(t *testing.T, user bool) {
+		clean(t)
+		dir := sharedDir(t)
+		runs := filepath.Join(dir, "runs")
+		// Long enough for the next instance to be made ahead (holder/ahead.go).
+		script := `echo run >> "$1"; sleep 0.4; kill -SEGV $$`
+		env := []string{testhook.StopEnv + "=" + testhook.Teardown}
+		cmd, stderr := startBin(t, call{user: user, env: env, args: []string{"-v", "-r", "3", "-f", "core", "sh", "-c", script, "sh", runs}}, bin)
+		waitExit(t, cmd, 20*time.Second)
+		b, _ := os.ReadFile(runs)
+		if n := strings.Count(string(b), "run\n"); n != 1 {
+			t.Errorf("the command ran %d times, want once\n%s", n, stderr)
+		}
+		if !strings.Contains(stderr.String(), "not restarting: stopped by SIGTERM") {
+			t.Errorf("no stop reported:\n%s", stderr)
+		}
+		if strings.Contains(stderr.String(), "restart 1") {
+			t.Errorf("a restart was reported after the stop:\n%s", stderr)
 		}
 	})
 }

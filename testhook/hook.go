@@ -14,6 +14,10 @@ package testhook
 // holder SIGKILLs itself ("point"), or its contract's init ("point:init").
 const KillEnv = "CTRUN_TESTHOOK_KILL"
 
+// StopEnv names the point at which the holder sends itself SIGTERM, as a
+// user's stop arriving just then, and goes on.
+const StopEnv = "CTRUN_TESTHOOK_STOP"
+
 // Points, in the order a holder passes them.
 const (
 	// Claimed: the claim on the instance is written, nothing is made.

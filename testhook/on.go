@@ -11,8 +11,13 @@ import (
 )
 
 // Reached kills the holder, or the init (initPid, when known), if KillEnv
-// names point.
+// names point; stops the holder if StopEnv does.
 func Reached(point string, initPid int) {
+	if os.Getenv(StopEnv) == point {
+		_ = unix.Kill(os.Getpid(), unix.SIGTERM)
+		// Let the signal reach the holder's relay before it goes on.
+		time.Sleep(50 * time.Millisecond)
+	}
 	switch os.Getenv(KillEnv) {
 	case point:
 		_ = unix.Kill(os.Getpid(), unix.SIGKILL)

@@ -212,9 +212,12 @@ static int wait_go(struct state *s, int *tidied)
 			continue;
 		if (m->type == CT_M_GO)
 			return m->a;
-		if (m->type == CT_M_TIDY && !*tidied) {
-			ct_tidy_rootfs();
-			*tidied = 1;
+		if (m->type == CT_M_TIDY) {
+			/* Not done (the rootfs goes after the start, as
+			 * always) when the configuration could not be read. */
+			if (!*tidied && ct_tidy_rootfs() == 0)
+				*tidied = 1;
+			ct_send_msg(s, CT_M_TIDY, 0, 0, 0, 0, NULL, 0);
 		}
 		if (m->type == CT_M_WHOAMI) {
 			/* A holder inside another PID namespace cannot see our

@@ -83,8 +83,9 @@ int ct_send_msg_cred(struct state *s, pid_t pid, int type, int a, int b, int c, 
 void ct_stamp(int out[2]);
 int ct_read_config(struct config *c);
 void ct_free_config(struct config *c);
-/* Before go, on CT_M_TIDY: remove the rootfs the configuration names. */
-void ct_tidy_rootfs(void);
+/* Before go, on CT_M_TIDY: remove the rootfs the configuration names;
+ * -1 when the configuration could not be read. */
+int ct_tidy_rootfs(void);
 int ct_send_fd(int sock, int fd, int err);
 int ct_recv_fd(int sock, int *err);
 

@@ -322,13 +322,15 @@ void ct_free_config(struct config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-void ct_tidy_rootfs(void)
+int ct_tidy_rootfs(void)
 {
 	struct config c;
 	memset(&c, 0, sizeof(c));
-	if (read_config(&c, 1) == 0)
+	int err = read_config(&c, 1);
+	if (err == 0)
 		ct_remove_rootfs(c.rootfs);
 	ct_free_config(&c);
+	return err;
 }
 
 /* ---------- descriptor passing ---------- */

@@ -44,7 +44,9 @@ type WatchEmpty struct{}
 
 // Tidy tells an init made ahead of its run (a restart's next instance) to
 // remove the rootfs directory the configuration names now, while it waits
-// for Go, rather than beside the command's start.
+// for Go, rather than beside the command's start. The init answers with
+// the same Tidy once it is done: until then the configuration must not be
+// written again.
 type Tidy struct{}
 
 // Init to holder, on the control socket.

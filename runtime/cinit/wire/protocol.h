@@ -103,7 +103,7 @@ _Static_assert(sizeof(CT_CONFIG_MAGIC) - 1 == CT_CONFIG_MAGIC_LEN, "CT_CONFIG_MA
 #define CT_M_SIGNAL 2 /* a = signal, b = scope, c = namespace pid or pgid */
 #define CT_M_WHOAMI 3 /* a = nonce: take the name CT_NONCE_FORMAT for a moment, then answer with the same message */
 #define CT_M_WATCHEMPTY 4 /* report CT_M_OWNEMPTY once no member is left but sub-contracts */
-#define CT_M_TIDY 5 /* before go: the configuration names the rootfs, to be removed now, off a later start's path */
+#define CT_M_TIDY 5 /* before go: the configuration names the rootfs, to be removed now, off a later start's path; answered with the same message once done */
 
 #define CT_SCOPE_COMMAND 0 /* the command's process, or every member once it is gone */
 #define CT_SCOPE_ALL 1     /* every member */
