@@ -387,20 +387,19 @@ func (s *signalRelay) sleep(ctx context.Context, d time.Duration, keys <-chan ke
 	t := time.NewTimer(d)
 	defer t.Stop()
 	for {
+		var got unix.Signal
 		select {
 		case <-t.C:
 			return 0, false
 		case <-ctx.Done():
 			return unix.SIGTERM, true
 		case sig := <-s.queue:
-			if sig != unix.SIGWINCH {
-				return sig, true
-			}
+			got = stopSignal(sig)
 		case k := <-keys:
-			k.answer <- false
-			if k.sig == unix.SIGINT || k.sig == unix.SIGQUIT {
-				return k.sig, true
-			}
+			got = stopKey(k)
+		}
+		if got != 0 {
+			return got, true
 		}
 	}
 }
@@ -409,22 +408,39 @@ func (s *signalRelay) sleep(ctx context.Context, d time.Duration, keys <-chan ke
 // signal, the context's end, or an interrupt typed at the terminal.
 func (s *signalRelay) stopPending(ctx context.Context, keys <-chan keyPress) (unix.Signal, bool) {
 	for {
+		var got unix.Signal
 		select {
 		case <-ctx.Done():
 			return unix.SIGTERM, true
 		case sig := <-s.queue:
-			if sig != unix.SIGWINCH {
-				return sig, true
-			}
+			got = stopSignal(sig)
 		case k := <-keys:
-			k.answer <- false
-			if k.sig == unix.SIGINT || k.sig == unix.SIGQUIT {
-				return k.sig, true
-			}
+			got = stopKey(k)
 		default:
 			return 0, false
 		}
+		if got != 0 {
+			return got, true
+		}
 	}
+}
+
+// stopSignal is sig when it asks ctrun to stop (0 for SIGWINCH).
+func stopSignal(sig unix.Signal) unix.Signal {
+	if sig == unix.SIGWINCH {
+		return 0
+	}
+	return sig
+}
+
+// stopKey answers a key typed at the terminal while no contract has it
+// and is the signal it stops ctrun by (^C, ^\), or 0.
+func stopKey(k keyPress) unix.Signal {
+	k.answer <- false
+	if k.sig == unix.SIGINT || k.sig == unix.SIGQUIT {
+		return k.sig
+	}
+	return 0
 }
 
 func (s *signalRelay) stop() {
