@@ -82,10 +82,11 @@ func (h *holder) startInstance(run int) *pending {
 	return p
 }
 
-// discard ends an instance that will not be used (none: nil).
-func (p *pending) discard() {
+// discard ends an instance that will not be used (none: nil), and says
+// whether its making had failed (see holder.unfinished).
+func (p *pending) discard() (failed bool) {
 	if p == nil {
-		return
+		return false
 	}
 	p.dropped.Store(true)
 	p.hurry()
@@ -96,6 +97,7 @@ func (p *pending) discard() {
 		p.inst.Wait()
 		p.inst.Destroy()
 	}
+	return p.err != nil
 }
 
 // runContract makes a contract of the instance p and holds it until it
@@ -119,6 +121,7 @@ func (h *holder) runContract(p *pending, ahead bool) (result, *pending) {
 		<-p.done
 	}
 	if p.err != nil {
+		h.unfinished = true
 		h.rep.errorf("create contract: %v", p.err)
 		return failed(0), nil
 	}

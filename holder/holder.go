@@ -103,6 +103,9 @@ type holder struct {
 	// holder ends, when they need wait no longer.
 	clearing sync.WaitGroup
 	closing  chan struct{}
+	// unfinished: an instance could not be made, and what its making
+	// left may not all have been removed (close).
+	unfinished bool
 }
 
 func newHolder(ctx context.Context, job Job) *holder {
@@ -145,7 +148,7 @@ func Run(ctx context.Context, job Job) int {
 	// a second process: start it now and set the rest up meanwhile.
 	first := h.startInstance(1)
 	if err := h.setup(); err != nil {
-		first.discard()
+		h.unfinished = first.discard()
 		h.close()
 		h.rep.errorf("%v", err)
 		return ExitInternal
@@ -265,6 +268,13 @@ func (h *holder) close() {
 	if h.tracer != nil {
 		h.tracer.close()
 	}
+	if h.unfinished {
+		// Now that the holder's own descriptors are closed.
+		if state, err := registry.StateDir(); err == nil {
+			registry.Dir(state).ReleaseOwn(registry.Self())
+			registry.RemoveIfEmpty(state)
+		}
+	}
 }
 
 // loop runs the command, restarting it as the terms allow; first is the
@@ -277,7 +287,11 @@ func (h *holder) loop(first *pending) (int, unix.Signal) {
 	restarts := 0
 	next := first
 	// Whatever ends the loop, an instance made ahead is not used.
-	defer func() { next.discard() }()
+	defer func() {
+		if next.discard() {
+			h.unfinished = true
+		}
+	}()
 	for run := 1; ; run++ {
 		if next == nil {
 			next = h.startInstance(run)

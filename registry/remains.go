@@ -134,6 +134,26 @@ func (d Dir) collectClaim(c *Claim, find func(Process) (int, bool)) {
 	d.removeClaimed(c)
 }
 
+// ReleaseOwn removes, as holder self ends, what is left of its own
+// instances that their removal could not reach at the time (a making
+// that failed for want of descriptors, which the removal needs too): each
+// of its claims is collected as a dead holder's would be. A contract it
+// lets go on keeps its claim, its init running.
+func (d Dir) ReleaseOwn(self Process) {
+	for _, name := range d.Claims() {
+		c, err := d.ReadClaim(name)
+		if err != nil || c.Holder.Pid != self.Pid || c.Holder.Start != self.Start {
+			continue
+		}
+		d.collectClaim(c, func(p Process) (int, bool) {
+			if p == c.Holder {
+				return 0, false
+			}
+			return localProcess(p)
+		})
+	}
+}
+
 // ReleaseClaim removes what is left of instance name, and its claim once
 // all of it is gone: for its holder (or adopter) once the init is gone or
 // was never started. Root releasing a user's contract (adopted) acts as
