@@ -40,13 +40,11 @@ type contract struct {
 	// keyStop is an interrupt typed at the terminal for the command,
 	// a stop once the command has exited (see keys.go).
 	keyStop unix.Signal
-	// clearBeside: what the instance made is removed beside the next
-	// run's start, not before it (finish).
-	clearBeside bool
 	// staged: the record's file, made with an instance made ahead.
 	staged *registry.Staged
 	// readyNext: the next run's instance is being made ahead (or is
-	// ready); emptied: the contract was found empty as it was killed
+	// ready), so what this one made is removed beside its start, not
+	// before it (finish, clearsBeside); emptied: the contract was found empty as it was killed
 	// for it, its init being reaped beside the next run's start.
 	readyNext, emptied bool
 	buf                []byte
@@ -89,8 +87,7 @@ func (p *pending) discard() (failed bool) {
 		return false
 	}
 	p.dropped.Store(true)
-	p.hurry()
-	<-p.done
+	p.wait()
 	p.staged.Drop()
 	if p.inst != nil {
 		p.inst.Kill()
@@ -109,8 +106,7 @@ func (h *holder) runContract(p *pending, ahead bool) (result, *pending) {
 	// later: an instance made ahead waited for this run, which the
 	// crash-loop pause must not count.
 	begin := time.Now()
-	p.hurry()
-	<-p.done
+	p.wait()
 	if p.begin.After(begin) {
 		begin = p.begin
 	}
@@ -166,9 +162,6 @@ func (h *holder) runContract(p *pending, ahead bool) (result, *pending) {
 		}
 		return c.res, next
 	}
-	// With the next run's instance ready, its command need not wait for
-	// this one's cleanup.
-	c.clearBeside = next != nil
 	c.finish()
 	return c.res, next
 }

@@ -21,7 +21,7 @@ func (c *contract) finish() {
 	}
 	c.reapInit()
 	testhook.Reached(testhook.Teardown, 0)
-	if c.clearBeside {
+	if c.clearsBeside() {
 		// The contract is empty: its endpoint and record go now (the
 		// init removes the endpoint as it exits, unless it was killed;
 		// no claim names it), and what its instance made while the
@@ -54,6 +54,11 @@ func (c *contract) finish() {
 		c.h.tty.EndSession()
 	}
 }
+
+// clearsBeside: with the next run's instance ready, its command need not
+// wait for this contract's cleanup; one the holder lets go (released) is
+// cleaned up before ctrun returns.
+func (c *contract) clearsBeside() bool { return c.readyNext && c.phase != phaseReleased }
 
 // clearAfter is how long what an ended contract's instance made waits
 // for its removal when the next run's command has just been started in a
@@ -102,7 +107,7 @@ func (c *contract) reapInit() {
 	if c.phase.live() {
 		c.moveTo(phaseEnded)
 	}
-	if !c.emptied || !c.clearBeside {
+	if !c.emptied || !c.clearsBeside() {
 		c.inst.Wait()
 	}
 	c.h.procs.ended(c)

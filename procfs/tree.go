@@ -2,6 +2,7 @@ package procfs
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"sort"
 	"strconv"
@@ -107,17 +108,36 @@ func (fs FS) Children(pid int) ([]int, error) {
 		return nil, err
 	}
 	var out []int
-	var buf [4096]byte
+	var s Scratch
 	for _, task := range tasks {
-		b, err := ReadSmall(fs.path(pid, "task/"+task.Name()+"/children"), buf[:])
+		tid, err := strconv.Atoi(task.Name())
+		if err != nil {
+			continue
+		}
+		kids, err := fs.TaskChildren(pid, tid, &s)
 		if err != nil {
 			continue // the thread is gone
 		}
-		for _, f := range bytes.Fields(b) {
-			if child, err := strconv.Atoi(string(f)); err == nil {
-				out = append(out, child)
-			}
+		out = append(out, kids...)
+	}
+	return out, nil
+}
+
+// TaskChildren lists the children of thread tid of process pid: its
+// children file, read whole however many there are (a reaper's may hold
+// thousands).
+func (fs FS) TaskChildren(pid, tid int, s *Scratch) ([]int, error) {
+	b, err := fs.Read(pid, "task/"+strconv.Itoa(tid)+"/children", s)
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, f := range bytes.Fields(b) {
+		child, err := strconv.Atoi(string(f))
+		if err != nil {
+			return nil, fmt.Errorf("children of %d: %w", tid, ErrFormat)
 		}
+		out = append(out, child)
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -111,5 +112,41 @@ func TestChildrenOfThisProcess(t *testing.T) {
 	}
 	if _, err := Default.Children(1 << 30); err == nil {
 		t.Fatal("Children of no process: no error")
+	}
+}
+
+// A thread's children file is read whole, however long: a reaper's may
+// list thousands, more than any one small buffer holds.
+func TestTaskChildren(t *testing.T) {
+	fs := FS(t.TempDir())
+	var want []int
+	var b strings.Builder
+	for pid := 100000; pid < 101500; pid++ {
+		want = append(want, pid)
+		b.WriteString(strconv.Itoa(pid) + " ")
+	}
+	for _, tc := range []struct {
+		name    string
+		content string
+		want    []int
+		err     bool
+	}{
+		{"none", "", nil, false},
+		{"two", "12 13 ", []int{12, 13}, false},
+		{"longer than a page", b.String(), want, false},
+		{"not a pid", "12 x ", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mkdir(t, string(fs)+"/7/task/7")
+			write(t, string(fs)+"/7/task/7/children", tc.content)
+			var s Scratch
+			got, err := fs.TaskChildren(7, 7, &s)
+			if (err != nil) != tc.err || !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("TaskChildren = %v, %v; want %v (error %t)", got, err, tc.want, tc.err)
+			}
+		})
+	}
+	if _, err := fs.TaskChildren(8, 8, new(Scratch)); err == nil {
+		t.Fatal("TaskChildren of no process: no error")
 	}
 }

@@ -149,10 +149,21 @@ func writeAtomic(final string, b []byte) error {
 }
 
 func writeRename(tmp, final string, b []byte) error {
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o600)
+	f, err := openTemp(tmp)
 	if err != nil {
 		return err
 	}
+	return fillRename(f, tmp, final, b)
+}
+
+// openTemp makes (or empties) temporary file tmp, never through a symlink.
+func openTemp(tmp string) (*os.File, error) {
+	return os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o600)
+}
+
+// fillRename writes b to f, the open temporary file tmp, closes it and
+// renames it to final; on failure tmp is removed.
+func fillRename(f *os.File, tmp, final string, b []byte) error {
 	_, werr := f.Write(b)
 	cerr := f.Close()
 	if werr == nil {
@@ -186,7 +197,7 @@ type Staged struct {
 func (d Dir) Stage(id int) (*Staged, error) {
 	final := d.Path(id)
 	tmp := TempName(final, os.Getpid())
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o600)
+	f, err := openTemp(tmp)
 	if err != nil {
 		return nil, fmt.Errorf("record contract %d: %w", id, err)
 	}
@@ -211,19 +222,11 @@ func (s *Staged) Write(r *Record) error {
 		os.Remove(s.tmp)
 		return fmt.Errorf("record contract %d: %w", r.ID, err)
 	}
-	_, werr := s.f.Write(b)
-	if cerr := s.f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(s.tmp, s.d.Path(r.ID))
-	}
-	if werr != nil {
-		os.Remove(s.tmp)
-		if errors.Is(werr, os.ErrNotExist) {
+	if err := fillRename(s.f, s.tmp, s.d.Path(r.ID), b); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
 			return s.d.Write(r)
 		}
-		return fmt.Errorf("record contract %d: %w", r.ID, werr)
+		return fmt.Errorf("record contract %d: %w", r.ID, err)
 	}
 	return nil
 }

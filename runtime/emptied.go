@@ -1,10 +1,8 @@
 package runtime
 
 import (
-	"bytes"
 	"errors"
 	"io/fs"
-	"strconv"
 
 	"github.com/ctrun/ctrun/procfs"
 )
@@ -21,18 +19,13 @@ func (i *created) Emptied() bool {
 	if i.initPid <= 0 || i.exit.over() {
 		return false
 	}
-	self := strconv.Itoa(i.initPid)
-	var buf [4096]byte
 	// The init is single-threaded: its children are its only thread's.
-	b, err := procfs.ReadSmall("/proc/"+self+"/task/"+self+"/children", buf[:])
-	if err != nil || len(b) == len(buf) {
-		return false // unreadable, or perhaps cut short
+	var s procfs.Scratch
+	kids, err := procfs.Default.TaskChildren(i.initPid, i.initPid, &s)
+	if err != nil {
+		return false
 	}
-	for _, f := range bytes.Fields(b) {
-		pid, err := strconv.Atoi(string(f))
-		if err != nil {
-			return false
-		}
+	for _, pid := range kids {
 		st, err := procfs.Default.Stat(pid)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // reaped meanwhile
