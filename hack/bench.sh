@@ -21,7 +21,8 @@
 #   ctwatch     delay from a member's exit to ctwatch printing it; 100 members
 #               forking and exiting as fast as they can, watched and not
 #   handover    a regent's restart that hands over 100 inherited sub-contracts
-#               (-t), against a restart with none
+#               (-t), against the same regent and command with none to hand
+#               over
 #   container   in a container's restrictions, simulated (test/restrict:
 #               its own network namespace, namespaces refused by seccomp,
 #               read-only cgroups): ctrun's start and observation overhead
@@ -70,6 +71,8 @@ as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups env XDG_RUNTIME_D
 # hyperfine's mean (ms) of each command, from its JSON export.
 means() { python3 -c 'import json,sys; [print(round(r["mean"]*1000,2)) for r in json.load(open(sys.argv[1]))["results"]]' "$1"; }
 ratio() { python3 -c "import sys; print(round(float(sys.argv[1])/float(sys.argv[2]), 2))" "$1" "$2"; }
+# KiB as MiB, to two decimals (a target of 6 MiB is 6144 KiB).
+mib() { python3 -c "import sys; print(format(int(sys.argv[1]) / 1024, '.2f'))" "$1"; }
 median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.stdin.read().split()]; print(round(statistics.median(v),2))'; }
 say() { printf '%-10s %s\n' "$1" "$2"; }
 
@@ -141,7 +144,7 @@ bench_restart() {
 		kids=$(pgrep -P "$holder" | tr '\n' ' ')
 		total=$(rss "$holder")
 		for k in $kids; do total=$((total + $(rss "$k"))); done
-		say restart "$who, with the next instance ready: holder + $(echo $kids | wc -w) inits = $((total / 1024)) MiB ($total KiB; target <= 8 MiB)"
+		say restart "$who, with the next instance ready: holder + $(echo $kids | wc -w) inits = $total KiB = $(mib "$total") MiB (target <= 8 MiB)"
 		kill -TERM "$holder"
 		wait "$h" 2>/dev/null || true
 	done
@@ -189,7 +192,7 @@ bench_memory() {
 		holder=$(pgrep -f "^$ctrun sleep 30" | head -1)
 		init=$(pgrep -P "$holder" | head -1)
 		local total=$(( $(rss "$holder") + $(rss "$init") ))
-		say memory "$who: holder $(rss "$holder") KiB ($(rss_parts "$holder")) + init $(rss "$init") KiB ($(rss_parts "$init")) = $((total / 1024)) MiB (target <= 6)"
+		say memory "$who: holder $(rss "$holder") KiB ($(rss_parts "$holder")) + init $(rss "$init") KiB ($(rss_parts "$init")) = $total KiB = $(mib "$total") MiB (target <= 6)"
 		kill -TERM "$holder"
 		wait "$h" 2>/dev/null || true
 	done
@@ -335,11 +338,13 @@ restart_latency() {
 	EOF
 }
 
-bench_handover() {
-	local n=100 d=$work/handover
+# handover_run N: the median restart latency of a regent (-t -o regent)
+# whose command, through the same shell script every run, first makes N
+# helpers in contracts of their own to be inherited, then stamps its start
+# and, a second later, its death. The helpers are killed after.
+handover_run() {
+	local n=$1 d=$work/handover-$1
 	mkdir -p "$d"
-	# The daemon makes n helpers in contracts of their own the first time,
-	# then every run stamps its start and, a second later, its death.
 	cat > "$d/food" <<-EOF
 		#!/bin/sh
 		if [ ! -e $d/made ]; then
@@ -350,14 +355,16 @@ bench_handover() {
 	EOF
 	chmod +x "$d/food"
 	"$ctrun" -r 10 -t -o regent -f core "$d/food" 2>/dev/null || true
-	local with
-	with=$(restart_latency "$d/stamps")
-	# Clean the helpers up.
+	restart_latency "$d/stamps"
 	for id in $("$work/ctstat" | awk 'NR>1 {print $1}'); do "$work/ctkill" -s KILL "$id" >/dev/null 2>&1 || true; done
-	rm -f "$d/stamps"
-	"$ctrun" -r 10 -f core "$probe" restart "$d/stamps" 1100 2>/dev/null || true
-	local without
-	without=$(restart_latency "$d/stamps")
+}
+
+bench_handover() {
+	# The same regent and script, with 100 sub-contracts to hand over at
+	# every restart and with none: only the handing over differs.
+	local n=100 with without
+	with=$(handover_run $n)
+	without=$(handover_run 0)
 	say handover "restart handing over $n inherited contracts: $with ms, with none: $without ms: $(ratio "$with" "$without")x (target <= 1.5)"
 }
 
