@@ -75,6 +75,11 @@ ratio() { python3 -c "import sys; print(round(float(sys.argv[1])/float(sys.argv[
 mib() { python3 -c "import sys; print(format(int(sys.argv[1]) / 1024, '.2f'))" "$1"; }
 median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.stdin.read().split()]; print(round(statistics.median(v),2))'; }
 say() { printf '%-10s %s\n' "$1" "$2"; }
+# kill_contracts: SIGKILL every contract ctstat lists (what a section made).
+kill_contracts() {
+	local id
+	for id in $("$work/ctstat" | awk 'NR>1 {print $1}'); do "$work/ctkill" -s KILL "$id" >/dev/null 2>&1 || true; done
+}
 
 bench_start() {
 	# runc and crun need a bundle; crun refuses this hybrid cgroup host unless
@@ -191,8 +196,10 @@ bench_memory() {
 		local holder init
 		holder=$(pgrep -f "^$ctrun sleep 30" | head -1)
 		init=$(pgrep -P "$holder" | head -1)
-		local total=$(( $(rss "$holder") + $(rss "$init") ))
-		say memory "$who: holder $(rss "$holder") KiB ($(rss_parts "$holder")) + init $(rss "$init") KiB ($(rss_parts "$init")) = $total KiB = $(mib "$total") MiB (target <= 6)"
+		# Each read once, so that the parts printed add up to the total.
+		local hk ik
+		hk=$(rss "$holder") ik=$(rss "$init")
+		say memory "$who: holder $hk KiB ($(rss_parts "$holder")) + init $ik KiB ($(rss_parts "$init")) = $((hk + ik)) KiB = $(mib $((hk + ik))) MiB (target <= 6)"
 		kill -TERM "$holder"
 		wait "$h" 2>/dev/null || true
 	done
@@ -256,7 +263,7 @@ bench_ctstat() {
 	mapfile -t m < <(means "$work/ctstat.json")
 	say ctstat "100 live contracts: ctstat ${m[0]} ms, ctstat -v ${m[1]} ms (target < 50)"
 	"$work/ctkill" -s KILL -a "$("$work/ctstat" | awk 'NR==2 {print $1}')" 2>/dev/null || true
-	for i in $("$work/ctstat" | awk 'NR>1 {print $1}'); do "$work/ctkill" -s KILL "$i" 2>/dev/null || true; done
+	kill_contracts
 	sleep 1
 }
 
@@ -356,7 +363,7 @@ handover_run() {
 	chmod +x "$d/food"
 	"$ctrun" -r 10 -t -o regent -f core "$d/food" 2>/dev/null || true
 	restart_latency "$d/stamps"
-	for id in $("$work/ctstat" | awk 'NR>1 {print $1}'); do "$work/ctkill" -s KILL "$id" >/dev/null 2>&1 || true; done
+	kill_contracts
 }
 
 bench_handover() {
